@@ -1,0 +1,1 @@
+//! Packet headers: Ethernet, VLAN, ARP, IPv4, IPv6, TCP/UDP and LLDP.
