@@ -1,1 +1,4 @@
-//! placeholder
+//! Pure algorithms for edgeflow: path computation now; forecasting and
+//! traffic engineering later. Nothing here does I/O or reads a clock.
+
+pub mod paths;
