@@ -1,0 +1,294 @@
+//! Checked reading and unchecked-but-sized writing of OpenFlow wire data.
+//!
+//! `Reader` never panics: every read checks the remaining length first and
+//! returns `DecodeError::Truncated` when it is short. `Writer` writes into a
+//! slice the caller sized with `buffer_len()`; it panics only if that slice is
+//! too small, which is the documented contract of every `emit`.
+
+use super::DecodeError;
+use crate::MacAddr;
+use nom::Parser;
+
+/// Result alias for decoding.
+pub type Result<T> = std::result::Result<T, DecodeError>;
+
+/// Rounds `n` up to the next multiple of 8 (OpenFlow's alignment unit).
+pub(crate) const fn pad8(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+/// A cursor over input bytes whose reads are all length-checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Reader { buf }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.buf.len() < n {
+            return Err(DecodeError::Truncated);
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.bytes(N)?);
+        Ok(a)
+    }
+
+    pub(crate) fn skip(&mut self, n: usize) -> Result<()> {
+        self.bytes(n).map(|_| ())
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn mac(&mut self) -> Result<MacAddr> {
+        Ok(MacAddr(self.array()?))
+    }
+
+    /// A fixed-size, NUL-padded string field (port and table names, descriptions).
+    pub(crate) fn fixed_str(&mut self, n: usize) -> Result<String> {
+        Ok(decode_fixed_str(self.bytes(n)?))
+    }
+
+    /// All remaining bytes.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Splits off the next `len` bytes as their own reader.
+    pub(crate) fn sub(&mut self, len: usize) -> Result<Reader<'a>> {
+        Ok(Reader::new(self.bytes(len)?))
+    }
+
+    /// Errors if any bytes are left: the spec has no trailing data here.
+    pub(crate) fn finish(&self) -> Result<()> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes)
+        }
+    }
+}
+
+/// Decodes a NUL-padded string field: up to the first NUL, invalid UTF-8
+/// replaced, then cut to fit the field again so that emit/parse is stable.
+pub(crate) fn decode_fixed_str(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    let s = String::from_utf8_lossy(&b[..end]).into_owned();
+    truncate_at_boundary(&s, b.len()).to_string()
+}
+
+fn truncate_at_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
+
+/// A cursor writing into a slice sized by the caller from `buffer_len()`.
+pub(crate) struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Writer { buf, pos: 0 }
+    }
+
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn put(&mut self, b: &[u8]) {
+        self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
+        self.pos += b.len();
+    }
+
+    pub(crate) fn zeros(&mut self, n: usize) {
+        self.buf[self.pos..self.pos + n].fill(0);
+        self.pos += n;
+    }
+
+    /// Zero-fills up to the next multiple of 8 counted from `start`.
+    pub(crate) fn pad_to8_from(&mut self, start: usize) {
+        let written = self.pos - start;
+        self.zeros(pad8(written) - written);
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.put(&[v]);
+    }
+
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.put(&v.to_be_bytes());
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.put(&v.to_be_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.put(&v.to_be_bytes());
+    }
+
+    pub(crate) fn mac(&mut self, v: MacAddr) {
+        self.put(&v.0);
+    }
+
+    /// Writes `s` into an `n`-byte NUL-padded field, cut at a char boundary.
+    pub(crate) fn fixed_str(&mut self, s: &str, n: usize) {
+        let s = truncate_at_boundary(s, n);
+        self.put(s.as_bytes());
+        self.zeros(n - s.len());
+    }
+}
+
+/// Length as a u16 wire field. Messages are limited to 65535 bytes; an
+/// oversized value is written truncated (never panics) and will not parse.
+pub(crate) fn len16(n: usize) -> u16 {
+    n as u16
+}
+
+/// One element of a `type: u16, length: u16` TLV list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tlv<'a> {
+    pub typ: u16,
+    /// The whole TLV including its 4-byte header, without alignment padding.
+    pub whole: &'a [u8],
+}
+
+impl Tlv<'_> {
+    /// Bytes after the 4-byte type/length header.
+    pub(crate) fn body(&self) -> &[u8] {
+        self.whole.get(4..).unwrap_or(&[])
+    }
+}
+
+/// How a TLV list pads its elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TlvAlign {
+    /// `length` itself must be a multiple of 8 (actions, instructions, bands).
+    LengthMultipleOf8,
+    /// `length` excludes padding up to 8, which follows each element (hello
+    /// elements, table-feature properties); the last element's pad may be cut.
+    PaddedAfter,
+}
+
+/// Splits a TLV list (type u16, length u16, ...) with nom, checking that each
+/// length covers its header and fits in the input.
+pub(crate) fn split_tlvs(
+    mut input: &[u8],
+    min_len: usize,
+    align: TlvAlign,
+) -> Result<Vec<Tlv<'_>>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let (typ, len) = tlv_header(input)?;
+        let len = usize::from(len);
+        if len < min_len.max(4) || len > input.len() {
+            return Err(DecodeError::BadLength);
+        }
+        if align == TlvAlign::LengthMultipleOf8 && len % 8 != 0 {
+            return Err(DecodeError::BadLength);
+        }
+        let step = match align {
+            TlvAlign::LengthMultipleOf8 => len,
+            TlvAlign::PaddedAfter => pad8(len).min(input.len()),
+        };
+        let (whole, _) = input.split_at(len);
+        out.push(Tlv { typ, whole });
+        input = &input[step..];
+    }
+    Ok(out)
+}
+
+fn tlv_header(input: &[u8]) -> Result<(u16, u16)> {
+    use nom::number::complete::be_u16;
+    let parsed: nom::IResult<&[u8], (u16, u16)> = (be_u16, be_u16).parse(input);
+    parsed.map(|(_, h)| h).map_err(|_| DecodeError::Truncated)
+}
+
+/// Declares a wire enum with an `Unknown(n)` variant and lossless
+/// conversions to and from the integer (smoltcp's `enum_with_unknown!`).
+macro_rules! enum_with_unknown {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident($ty:ty) {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:expr ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this codec has no name for; kept so it round-trips.
+            Unknown($ty),
+        }
+
+        impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                match v {
+                    $( $value => $name::$variant, )+
+                    other => $name::Unknown(other),
+                }
+            }
+        }
+
+        impl From<$name> for $ty {
+            fn from(v: $name) -> Self {
+                match v {
+                    $( $name::$variant => $value, )+
+                    $name::Unknown(other) => other,
+                }
+            }
+        }
+    };
+}
+pub(crate) use enum_with_unknown;
+
+/// Serializes byte payloads as lowercase hex strings in JSON output.
+pub(crate) mod hex {
+    /// serde `serialize_with` helper.
+    pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut out = String::with_capacity(b.len() * 2);
+        for byte in b {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        s.serialize_str(&out)
+    }
+}
