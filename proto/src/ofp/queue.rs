@@ -155,7 +155,7 @@ impl PacketQueue {
         let queue_id = r.u32()?;
         let port = r.u32()?;
         r.skip(8)?;
-        let properties = split_tlvs(r.rest(), 8, TlvAlign::LengthMultipleOf8)?
+        let properties = split_tlvs(r.rest(), 8, TlvAlign::Unaligned)?
             .iter()
             .map(|t| QueueProp::from_body(t.typ, t.body()))
             .collect::<Result<Vec<_>>>()?;

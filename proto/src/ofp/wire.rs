@@ -207,6 +207,9 @@ pub(crate) enum TlvAlign {
     /// `length` excludes padding up to 8, which follows each element (hello
     /// elements, table-feature properties); the last element's pad may be cut.
     PaddedAfter,
+    /// No alignment: each element is exactly `length` bytes (queue properties
+    /// as switches really send them).
+    Unaligned,
 }
 
 /// Splits a TLV list (type u16, length u16, ...) with nom, checking that each
@@ -227,7 +230,7 @@ pub(crate) fn split_tlvs(
             return Err(DecodeError::BadLength);
         }
         let step = match align {
-            TlvAlign::LengthMultipleOf8 => len,
+            TlvAlign::LengthMultipleOf8 | TlvAlign::Unaligned => len,
             TlvAlign::PaddedAfter => pad8(len).min(input.len()),
         };
         let (whole, _) = input.split_at(len);
