@@ -1,1 +1,145 @@
-fn main() {}
+//! The `edgeflow` binary: `run` the controller, or `ofp-print` a capture.
+
+use clap::{Parser, Subcommand};
+use edgeflow_controller::config::Config;
+use edgeflow_controller::controller::Controller;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing::{error, info};
+
+#[derive(Parser)]
+#[command(
+    name = "edgeflow",
+    version,
+    about = "OpenFlow 1.3 SDN controller for edge-cloud Kubernetes clusters"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the controller: switches connect over TCP, the REST API serves state.
+    Run {
+        /// TOML configuration file; flags override its values.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address switches connect to [default 0.0.0.0:6653].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Address of the REST API [default 127.0.0.1:8080].
+        #[arg(long)]
+        api_listen: Option<SocketAddr>,
+        /// Interval between LLDP probe rounds, milliseconds [default 1000].
+        #[arg(long)]
+        lldp_interval_ms: Option<u64>,
+        /// Remove links unconfirmed for this long, milliseconds [default 3500].
+        #[arg(long)]
+        link_timeout_ms: Option<u64>,
+    },
+    /// Decode a file of concatenated binary OpenFlow 1.3 messages, one JSON line each.
+    OfpPrint {
+        /// The file.
+        file: PathBuf,
+        /// Exit non-zero if re-encoding any message differs from its bytes.
+        #[arg(long)]
+        roundtrip: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Run {
+            config,
+            listen,
+            api_listen,
+            lldp_interval_ms,
+            link_timeout_ms,
+        } => {
+            let mut cfg = match config {
+                Some(path) => match Config::from_file(&path) {
+                    Ok(c) => c,
+                    Err(e) => return fail(&e.to_string()),
+                },
+                None => Config::default(),
+            };
+            cfg.listen = listen.unwrap_or(cfg.listen);
+            cfg.api_listen = api_listen.unwrap_or(cfg.api_listen);
+            cfg.lldp_interval_ms = lldp_interval_ms.unwrap_or(cfg.lldp_interval_ms);
+            cfg.link_timeout_ms = link_timeout_ms.unwrap_or(cfg.link_timeout_ms);
+            run(cfg)
+        }
+        Command::OfpPrint { file, roundtrip } => ofp_print(&file, roundtrip),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    error!("{msg}");
+    eprintln!("edgeflow: {msg}");
+    ExitCode::FAILURE
+}
+
+fn ofp_print(file: &std::path::Path, roundtrip: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    edgeflow_controller::ofp_print::print(&data, roundtrip, &mut out)?;
+    Ok(())
+}
+
+fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let controller_config = cfg.controller_config()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| format!("cannot listen for switches on {}: {e}", cfg.listen))?;
+        let api_listener = tokio::net::TcpListener::bind(cfg.api_listen)
+            .await
+            .map_err(|e| format!("cannot listen for the API on {}: {e}", cfg.api_listen))?;
+        info!(switches = %cfg.listen, api = %cfg.api_listen, "edgeflow listening");
+        let (snapshots, snapshot_rx) = tokio::sync::watch::channel(Arc::new(Default::default()));
+        let app = edgeflow_api::router(edgeflow_api::ApiState::new(snapshot_rx));
+        let api = tokio::spawn(async move {
+            if let Err(e) = axum::serve(api_listener, app).await {
+                error!(error = %e, "API server failed");
+            }
+        });
+        let controller = Controller::new(controller_config);
+        edgeflow_controller::runtime::run(listener, controller, snapshots, shutdown_signal()).await;
+        api.abort();
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    info!("shutting down");
+}

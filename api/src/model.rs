@@ -1,0 +1,82 @@
+//! The JSON shapes the API serves.
+
+use serde::{Serialize, Serializer};
+
+/// A datapath id, shown as 16 hex digits (as `ovs-ofctl` and Mininet print it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Dpid(pub u64);
+
+impl Serialize for Dpid {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{:016x}", self.0))
+    }
+}
+
+/// Switches, links and hosts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Topology {
+    /// False until the controller has published its first snapshot.
+    #[serde(skip)]
+    pub ready: bool,
+    /// Connected switches that finished the handshake.
+    pub switches: Vec<Switch>,
+    /// Directed inter-switch links (each physical link once per direction).
+    pub links: Vec<LinkView>,
+    /// Hosts learned at edge ports.
+    pub hosts: Vec<HostView>,
+}
+
+/// One switch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Switch {
+    /// Datapath id.
+    pub dpid: Dpid,
+    /// Its ports.
+    pub ports: Vec<PortView>,
+}
+
+/// One switch port.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortView {
+    /// OpenFlow port number.
+    pub port_no: u32,
+    /// Interface name.
+    pub name: String,
+    /// MAC address.
+    pub hw_addr: String,
+    /// Administratively and physically up.
+    pub up: bool,
+    /// Current speed the switch reports, kbit/s.
+    pub curr_speed_kbps: u32,
+}
+
+/// One end of a link.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct End {
+    /// Switch.
+    pub dpid: Dpid,
+    /// Port on it.
+    pub port_no: u32,
+}
+
+/// A directed link.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkView {
+    /// Where traffic leaves.
+    pub src: End,
+    /// Where it arrives.
+    pub dst: End,
+}
+
+/// A host.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostView {
+    /// MAC address.
+    pub mac: String,
+    /// IP addresses it used.
+    pub ips: Vec<String>,
+    /// Switch it is attached to.
+    pub dpid: Dpid,
+    /// Port it is attached to.
+    pub port_no: u32,
+}

@@ -1,0 +1,167 @@
+//! Configuration: a TOML file, overridden by command-line flags, checked
+//! before any port is bound.
+
+use crate::controller::ControllerConfig;
+use crate::discovery::DiscoveryConfig;
+use crate::forwarding::ForwardingConfig;
+use crate::session::SessionConfig;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// The settings of `edgeflow run`, as the file spells them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where switches connect.
+    pub listen: SocketAddr,
+    /// Where the REST API listens.
+    pub api_listen: SocketAddr,
+    /// Interval between LLDP probe rounds, milliseconds.
+    pub lldp_interval_ms: u64,
+    /// A link unconfirmed for this long is removed, milliseconds.
+    pub link_timeout_ms: u64,
+    /// Echo a switch quiet for this long, milliseconds.
+    pub echo_interval_ms: u64,
+    /// Drop a switch quiet for this long, milliseconds.
+    pub echo_timeout_ms: u64,
+    /// Idle timeout of host-pair flows, seconds.
+    pub flow_idle_timeout_s: u16,
+    /// Key signing LLDP probes (hex); random per run when absent. Set it when
+    /// several controller instances must recognise each other's probes.
+    pub lldp_key: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "0.0.0.0:6653".parse().expect("valid address"),
+            api_listen: "127.0.0.1:8080".parse().expect("valid address"),
+            lldp_interval_ms: 1000,
+            link_timeout_ms: 3500,
+            echo_interval_ms: 5000,
+            echo_timeout_ms: 15000,
+            flow_idle_timeout_s: 60,
+            lldp_key: None,
+        }
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for these settings.
+    #[error("invalid configuration in {path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.display().to_string(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Checks the values and derives the controller's settings.
+    pub fn controller_config(&self) -> Result<ControllerConfig, ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
+        if self.lldp_interval_ms == 0 {
+            return bad("lldp_interval_ms must be positive");
+        }
+        if self.link_timeout_ms <= self.lldp_interval_ms {
+            return bad("link_timeout_ms must exceed lldp_interval_ms");
+        }
+        if self.echo_interval_ms == 0 || self.echo_timeout_ms <= self.echo_interval_ms {
+            return bad("echo_timeout_ms must exceed echo_interval_ms, which must be positive");
+        }
+        let key = match &self.lldp_key {
+            Some(hex) => decode_hex(hex).ok_or_else(|| {
+                ConfigError::Invalid("lldp_key must be an even number of hex digits".into())
+            })?,
+            None => rand::random::<[u8; 32]>().to_vec(),
+        };
+        Ok(ControllerConfig {
+            session: SessionConfig {
+                echo_interval: Duration::from_millis(self.echo_interval_ms),
+                echo_timeout: Duration::from_millis(self.echo_timeout_ms),
+                ..SessionConfig::default()
+            },
+            discovery: DiscoveryConfig {
+                probe_interval: Duration::from_millis(self.lldp_interval_ms),
+                link_timeout: Duration::from_millis(self.link_timeout_ms),
+                key,
+            },
+            forwarding: ForwardingConfig {
+                idle_timeout: self.flow_idle_timeout_s,
+            },
+        })
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.is_empty() || s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_override_defaults() {
+        let c: Config =
+            toml::from_str("listen = \"127.0.0.1:7000\"\nlldp_interval_ms = 250\n").unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.lldp_interval_ms, 250);
+        assert_eq!(c.api_listen.port(), 8080);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(toml::from_str::<Config>("lisen = \"127.0.0.1:7000\"").is_err());
+    }
+
+    #[test]
+    fn inconsistent_timers_are_rejected() {
+        let c = Config {
+            lldp_interval_ms: 2000,
+            link_timeout_ms: 1000,
+            ..Config::default()
+        };
+        assert!(c.controller_config().is_err());
+        let c = Config {
+            lldp_key: Some("xyz".into()),
+            ..Config::default()
+        };
+        assert!(c.controller_config().is_err());
+        assert!(Config::default().controller_config().is_ok());
+    }
+}

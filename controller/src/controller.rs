@@ -1,0 +1,423 @@
+//! The controller as one sans-IO state machine over all switch connections.
+//!
+//! The runtime hands it connection events, bytes and the time; it answers
+//! with bytes to write per connection ([`Controller::poll_transmit`]),
+//! connections to close ([`Controller::poll_close`]) and when to wake it
+//! next ([`Controller::poll_timeout`]). Sessions do the protocol; discovery,
+//! hosts and forwarding are policies whose messages go through one
+//! [`Outbox`] per step. Tests drive it with simulated switches on a virtual
+//! clock; the tokio runtime is a thin shell around it.
+
+use crate::discovery::{Discovery, DiscoveryConfig};
+use crate::forwarding::{Forwarding, ForwardingConfig};
+use crate::hosts::HostTable;
+use crate::outbox::Outbox;
+use crate::session::{message_name, Session, SessionConfig, SessionEvent};
+use crate::topology::{Link, PortRef, Topology};
+use bytes::Bytes;
+use edgeflow_api::model;
+use edgeflow_proto::ofp::{self, Message, OfpMsg, PacketIn, Port, PortReason};
+use edgeflow_proto::packet::{ethertype, EthernetRepr};
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+use tracing::{debug, info, warn};
+
+/// Identifies one switch connection.
+pub type ConnId = u64;
+
+/// Everything the controller core needs to know.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// Per-session keepalive.
+    pub session: SessionConfig,
+    /// LLDP probing.
+    pub discovery: DiscoveryConfig,
+    /// Path flows.
+    pub forwarding: ForwardingConfig,
+}
+
+/// Counters for operators.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counters {
+    /// PACKET_INs received.
+    pub packet_in: u64,
+    /// Sessions closed because of a protocol error or timeout.
+    pub sessions_failed: u64,
+}
+
+/// The controller core.
+#[derive(Debug)]
+pub struct Controller {
+    config: ControllerConfig,
+    sessions: HashMap<ConnId, Session>,
+    by_dpid: HashMap<u64, ConnId>,
+    topo: Topology,
+    discovery: Discovery,
+    hosts: HostTable,
+    forwarding: Forwarding,
+    /// Connections with bytes waiting to be written.
+    pending: Vec<ConnId>,
+    closing: VecDeque<(ConnId, String)>,
+    /// Bumped whenever switches, links or hosts change.
+    version: u64,
+    /// Counters.
+    pub counters: Counters,
+}
+
+impl Controller {
+    /// A controller with no switches.
+    pub fn new(config: ControllerConfig) -> Controller {
+        Controller {
+            discovery: Discovery::new(config.discovery.clone()),
+            forwarding: Forwarding::new(config.forwarding),
+            config,
+            sessions: HashMap::new(),
+            by_dpid: HashMap::new(),
+            topo: Topology::default(),
+            hosts: HostTable::default(),
+            pending: Vec::new(),
+            closing: VecDeque::new(),
+            version: 0,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The topology.
+    pub fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    /// The host table.
+    pub fn hosts(&self) -> &HostTable {
+        &self.hosts
+    }
+
+    /// Discovery counters and settings.
+    pub fn discovery(&self) -> &Discovery {
+        &self.discovery
+    }
+
+    /// Forwarding state and counters.
+    pub fn forwarding(&self) -> &Forwarding {
+        &self.forwarding
+    }
+
+    /// Changes whenever switches, links or hosts change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// A switch connected.
+    pub fn handle_connect(&mut self, conn: ConnId, now: Instant) {
+        self.sessions
+            .insert(conn, Session::new(self.config.session, now));
+        self.pending.push(conn);
+    }
+
+    /// Bytes arrived from a switch.
+    pub fn handle_bytes(&mut self, conn: ConnId, now: Instant, data: &[u8]) {
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        s.handle_bytes(now, data);
+        self.process_events(conn, now);
+    }
+
+    /// The connection is gone (closed by the switch, or after poll_close).
+    pub fn handle_disconnect(&mut self, conn: ConnId, now: Instant) {
+        if let Some(mut s) = self.sessions.remove(&conn) {
+            if !s.is_closed() {
+                s.close("connection closed".into());
+            }
+            self.switch_gone(conn, &s, now);
+        }
+    }
+
+    /// Timers of sessions and discovery.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+        for conn in conns {
+            if let Some(s) = self.sessions.get_mut(&conn) {
+                s.handle_timeout(now);
+            }
+            self.process_events(conn, now);
+        }
+        if self.discovery.probe_due(now) {
+            let mut out = Outbox::default();
+            let dpids: Vec<u64> = self.topo.switches().keys().copied().collect();
+            for dpid in dpids {
+                self.probe_switch(dpid, &mut out);
+            }
+            let expired = self
+                .topo
+                .expire_links(now, self.discovery.config().link_timeout);
+            if !expired.is_empty() {
+                info!(count = expired.len(), "links expired without probes");
+                self.links_removed(&expired, &mut out);
+            }
+            self.flush(out);
+        }
+    }
+
+    /// When [`Controller::handle_timeout`] should next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sessions
+            .values()
+            .filter_map(Session::poll_timeout)
+            .chain(self.discovery.poll_timeout())
+            .min()
+    }
+
+    /// Bytes to write to a connection.
+    pub fn poll_transmit(&mut self) -> Option<(ConnId, Bytes)> {
+        while let Some(conn) = self.pending.pop() {
+            if let Some(bytes) = self
+                .sessions
+                .get_mut(&conn)
+                .and_then(Session::take_transmit)
+            {
+                return Some((conn, bytes));
+            }
+        }
+        None
+    }
+
+    /// A connection to close (after writing what poll_transmit gave for it), with the reason.
+    pub fn poll_close(&mut self) -> Option<(ConnId, String)> {
+        self.closing.pop_front()
+    }
+
+    fn process_events(&mut self, conn: ConnId, now: Instant) {
+        let mut out = Outbox::default();
+        loop {
+            let Some(s) = self.sessions.get_mut(&conn) else {
+                break;
+            };
+            let Some(ev) = s.poll_event() else { break };
+            let dpid = s.dpid();
+            match ev {
+                SessionEvent::Ready { features, ports } => {
+                    self.switch_ready(conn, features.datapath_id, ports, &mut out)
+                }
+                SessionEvent::Message(msg) => {
+                    if let Some(dpid) = dpid {
+                        self.handle_message(dpid, msg, now, &mut out);
+                    }
+                }
+                SessionEvent::Closed(reason) => {
+                    warn!(conn, dpid = dpid.map(|d| format!("{d:016x}")), %reason, "closing switch session");
+                    self.counters.sessions_failed += 1;
+                    self.closing.push_back((conn, reason));
+                }
+            }
+        }
+        self.flush(out);
+        // Replies the session made itself (echo, handshake) wait in its buffer too.
+        self.pending.push(conn);
+    }
+
+    fn switch_ready(&mut self, conn: ConnId, dpid: u64, ports: Vec<Port>, out: &mut Outbox) {
+        if let Some(old) = self.by_dpid.insert(dpid, conn) {
+            if old != conn {
+                if let Some(s) = self.sessions.get_mut(&old) {
+                    s.close(format!(
+                        "datapath {dpid:016x} reconnected on another connection"
+                    ));
+                }
+                self.closing
+                    .push_back((old, "replaced by a new connection".into()));
+            }
+        }
+        info!(
+            dpid = format!("{dpid:016x}"),
+            ports = ports.len(),
+            "switch ready"
+        );
+        self.topo.add_switch(dpid, ports);
+        self.forwarding.switch_ready(dpid, out);
+        self.probe_switch(dpid, out);
+        self.forwarding.refresh_flooding(&self.topo, out);
+        self.version += 1;
+    }
+
+    /// Cleans up after a session that ended.
+    fn switch_gone(&mut self, conn: ConnId, s: &Session, _now: Instant) {
+        let Some(dpid) = s.dpid() else { return };
+        if self.by_dpid.get(&dpid) != Some(&conn) {
+            return; // a newer connection of the same switch owns the state
+        }
+        self.by_dpid.remove(&dpid);
+        info!(dpid = format!("{dpid:016x}"), "switch left");
+        let mut out = Outbox::default();
+        let removed = self.topo.remove_switch(dpid);
+        self.hosts.remove_where(|at| at.dpid == dpid);
+        self.forwarding
+            .switch_gone(dpid, &self.topo, &self.hosts, &mut out);
+        self.links_removed(&removed, &mut out);
+        self.version += 1;
+        self.flush(out);
+    }
+
+    fn probe_switch(&mut self, dpid: u64, out: &mut Outbox) {
+        let Some(sw) = self.topo.switches().get(&dpid) else {
+            return;
+        };
+        for p in sw.ports.values() {
+            if p.port_no <= ofp::port::MAX && p.is_up() {
+                out.push(dpid, self.discovery.probe(dpid, p.port_no, p.hw_addr));
+            }
+        }
+    }
+
+    fn handle_message(&mut self, dpid: u64, msg: OfpMsg, now: Instant, out: &mut Outbox) {
+        match msg.body {
+            Message::PacketIn(pi) => self.packet_in(dpid, pi, now, out),
+            Message::PortStatus(ps) => {
+                let port_no = ps.desc.port_no;
+                let up = ps.desc.is_up();
+                let removed = match ps.reason {
+                    PortReason::Delete => self.topo.delete_port(dpid, port_no),
+                    _ => self.topo.update_port(dpid, ps.desc.clone()),
+                };
+                info!(dpid = format!("{dpid:016x}"), port = port_no, up, reason = ?ps.reason, links_removed = removed.len(), "port status");
+                self.links_removed(&removed, out);
+                if up && ps.reason != PortReason::Delete {
+                    // Probe at once so a link that came back is found within milliseconds.
+                    out.push(dpid, self.discovery.probe(dpid, port_no, ps.desc.hw_addr));
+                }
+                self.forwarding.refresh_flooding(&self.topo, out);
+                self.version += 1;
+            }
+            Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),
+            Message::Error(e) => {
+                warn!(dpid = format!("{dpid:016x}"), xid = msg.xid, error = ?e, "switch reported an error")
+            }
+            other => debug!(
+                dpid = format!("{dpid:016x}"),
+                kind = message_name(&other),
+                "ignored message"
+            ),
+        }
+    }
+
+    fn packet_in(&mut self, dpid: u64, pi: PacketIn, now: Instant, out: &mut Outbox) {
+        self.counters.packet_in += 1;
+        let Some(in_port) = pi.in_port() else { return };
+        let Ok((eth, payload)) = EthernetRepr::parse(&pi.data) else {
+            return;
+        };
+        if eth.ethertype != ethertype::LLDP {
+            let hosts_before = self.hosts.len();
+            self.forwarding
+                .packet_in(&self.topo, &mut self.hosts, dpid, &pi, now, out);
+            if self.hosts.len() != hosts_before {
+                self.version += 1;
+            }
+            return;
+        }
+        let at = PortRef {
+            dpid,
+            port: in_port,
+        };
+        let Ok(link) = self.discovery.receive(payload, at) else {
+            return;
+        };
+        let mut replaced = Vec::new();
+        if self.topo.observe_link(link, now, &mut replaced) {
+            info!(
+                src = format!("{:016x}:{}", link.src.dpid, link.src.port),
+                dst = format!("{:016x}:{}", link.dst.dpid, link.dst.port),
+                "link discovered"
+            );
+            // Hosts seemingly learned at what is now known to be a link port were not hosts.
+            let gone = self.hosts.remove_where(|p| p == link.src || p == link.dst);
+            if !gone.is_empty() {
+                debug!(count = gone.len(), "forgot hosts learned on a link port");
+            }
+            self.links_removed(&replaced, out);
+            self.forwarding.refresh_flooding(&self.topo, out);
+            self.version += 1;
+        }
+    }
+
+    fn links_removed(&mut self, removed: &[Link], out: &mut Outbox) {
+        if removed.is_empty() {
+            return;
+        }
+        self.forwarding
+            .links_removed(removed, &self.topo, &self.hosts, out);
+        self.forwarding.refresh_flooding(&self.topo, out);
+        self.version += 1;
+    }
+
+    /// Sends every batch to its switch's session.
+    fn flush(&mut self, out: Outbox) {
+        for (dpid, msgs) in out.finish() {
+            let Some(&conn) = self.by_dpid.get(&dpid) else {
+                continue;
+            };
+            let Some(s) = self.sessions.get_mut(&conn) else {
+                continue;
+            };
+            if !s.is_ready() {
+                continue;
+            }
+            for m in msgs {
+                s.send(m);
+            }
+            self.pending.push(conn);
+        }
+    }
+
+    /// A snapshot of switches, links and hosts for the API.
+    pub fn view(&self) -> model::Topology {
+        let switches = self
+            .topo
+            .switches()
+            .iter()
+            .map(|(&dpid, sw)| model::Switch {
+                dpid: model::Dpid(dpid),
+                ports: sw
+                    .ports
+                    .values()
+                    .map(|p| model::PortView {
+                        port_no: p.port_no,
+                        name: p.name.clone(),
+                        hw_addr: p.hw_addr.to_string(),
+                        up: p.is_up(),
+                        curr_speed_kbps: p.curr_speed,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let end = |p: PortRef| model::End {
+            dpid: model::Dpid(p.dpid),
+            port_no: p.port,
+        };
+        let links = self
+            .topo
+            .links()
+            .into_iter()
+            .map(|l| model::LinkView {
+                src: end(l.src),
+                dst: end(l.dst),
+            })
+            .collect();
+        let hosts = self
+            .hosts
+            .iter()
+            .map(|h| model::HostView {
+                mac: h.mac.to_string(),
+                ips: h.ips.iter().map(|ip| ip.to_string()).collect(),
+                dpid: model::Dpid(h.at.dpid),
+                port_no: h.at.port,
+            })
+            .collect();
+        model::Topology {
+            ready: true,
+            switches,
+            links,
+            hosts,
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! Forwarding policy: proxy ARP, loop-free flooding, shortest-path unicast.
+//!
+//! * Broadcast and multicast from a host reach the controller (table-miss).
+//!   An ARP request for a known address is answered by the controller
+//!   (proxy ARP); anything else is flooded along a spanning tree of the
+//!   discovered links: the controller sends it out of the ingress switch's
+//!   tree and edge ports, and every switch holds flood flows that forward
+//!   group-addressed frames arriving on a tree port to its other tree ports
+//!   and its edge ports, and drop those arriving on a link that is not on
+//!   the tree. No frame can circle, whatever loops the fabric has.
+//! * Unicast between two known hosts gets flows on every switch of a
+//!   shortest path, both directions, matched on the MAC pair. Among equal-cost
+//!   paths the pair's hash picks one, so host pairs spread over every link of
+//!   a fat-tree. The first packet is delivered straight to the destination
+//!   port, so it never races the flows being installed.
+//! * When links go away, the pairs whose paths used them move to another
+//!   shortest path at once.
+//!
+//! Everything here is a function of the topology and host tables that
+//! returns messages through an [`Outbox`]; nothing here sends.
+
+use crate::hosts::{HostTable, Learned};
+use crate::outbox::Outbox;
+use crate::session::flow_mod_defaults;
+use crate::topology::{Link, PortRef, Topology};
+use edgeflow_proto::ofp::{
+    self, Action, FlowMod, FlowModCommand, FlowRemoved, Instruction, Match, Message, Oxm, PacketIn,
+    PacketOut,
+};
+use edgeflow_proto::packet::{arp_frame, ethertype, ArpOp, ArpRepr, PacketSummary, L3};
+use edgeflow_proto::MacAddr;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// Cookie of the LLDP-to-controller flow.
+pub const COOKIE_LLDP: u64 = 0x0200_0000_0000_0000;
+/// Cookie of flood flows.
+pub const COOKIE_FLOOD: u64 = 0x0300_0000_0000_0000;
+/// Cookie of host-pair path flows.
+pub const COOKIE_PATH: u64 = 0x0400_0000_0000_0000;
+/// Mask selecting the kind byte of a cookie.
+const COOKIE_KIND_MASK: u64 = 0xff00_0000_0000_0000;
+
+const PRIORITY_LLDP: u16 = 0xffff;
+const PRIORITY_PATH: u16 = 1000;
+const PRIORITY_FLOOD: u16 = 100;
+/// OFPFF_SEND_FLOW_REM: tell the controller when the flow expires.
+const FLAG_SEND_FLOW_REM: u16 = 1;
+/// The group bit of an Ethernet address, as a match mask.
+const GROUP_BIT: MacAddr = MacAddr([1, 0, 0, 0, 0, 0]);
+
+/// Forwarding settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardingConfig {
+    /// Idle timeout of path flows, in seconds.
+    pub idle_timeout: u16,
+}
+
+/// One switch's part of a path: where the traffic leaves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Hop {
+    dpid: u64,
+    out_port: u32,
+}
+
+/// The flood ports of one switch.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct FloodPlan {
+    /// Link ports on the spanning tree.
+    tree: Vec<u32>,
+    /// Link ports off the tree: group-addressed frames arriving there are dropped.
+    blocked: Vec<u32>,
+    /// Ports to hosts.
+    edge: Vec<u32>,
+}
+
+/// Counters for operators.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ForwardingStats {
+    /// ARP requests answered by the controller.
+    pub proxy_arp: u64,
+    /// Frames flooded along the tree.
+    pub flooded: u64,
+    /// Host-pair paths installed (each direction counts once).
+    pub paths_installed: u64,
+    /// Paths moved after a link failure.
+    pub paths_rerouted: u64,
+    /// PACKET_INs whose payload could not be parsed.
+    pub unparsable: u64,
+}
+
+/// Forwarding state: the flood plan installed on each switch and the path of
+/// each host pair.
+#[derive(Debug)]
+pub struct Forwarding {
+    config: ForwardingConfig,
+    flood: HashMap<u64, FloodPlan>,
+    paths: HashMap<(MacAddr, MacAddr), Vec<Hop>>,
+    /// Counters.
+    pub stats: ForwardingStats,
+}
+
+/// A stable hash of an unordered host pair, so both directions pick the same path.
+fn pair_selector(a: MacAddr, b: MacAddr) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    splitmix64(splitmix64(lo.to_u64()) ^ hi.to_u64())
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn output(port: u32) -> Action {
+    Action::Output { port, max_len: 0 }
+}
+
+fn packet_out(in_port: u32, actions: Vec<Action>, data: Vec<u8>) -> Message {
+    Message::PacketOut(PacketOut {
+        buffer_id: ofp::NO_BUFFER,
+        in_port,
+        actions,
+        data,
+    })
+}
+
+fn pair_match(src: MacAddr, dst: MacAddr) -> Match {
+    Match {
+        fields: vec![Oxm::EthSrc(src, None), Oxm::EthDst(dst, None)],
+    }
+}
+
+impl Forwarding {
+    /// Empty forwarding state.
+    pub fn new(config: ForwardingConfig) -> Forwarding {
+        Forwarding {
+            config,
+            flood: HashMap::new(),
+            paths: HashMap::new(),
+            stats: ForwardingStats::default(),
+        }
+    }
+
+    /// Number of host-pair paths (one per direction) currently installed.
+    pub fn path_count(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// The flows a switch gets when it becomes ready: LLDP to the controller.
+    pub fn switch_ready(&mut self, dpid: u64, out: &mut Outbox) {
+        self.flood.remove(&dpid);
+        out.push(
+            dpid,
+            Message::FlowMod(FlowMod {
+                cookie: COOKIE_LLDP,
+                priority: PRIORITY_LLDP,
+                match_: Match {
+                    fields: vec![Oxm::EthType(ethertype::LLDP)],
+                },
+                instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+                    port: ofp::port::CONTROLLER,
+                    max_len: ofp::CML_NO_BUFFER,
+                }])],
+                ..flow_mod_defaults()
+            }),
+        );
+    }
+
+    /// A switch left: its flood plan and the paths through it are gone;
+    /// paths that crossed it move elsewhere.
+    pub fn switch_gone(&mut self, dpid: u64, topo: &Topology, hosts: &HostTable, out: &mut Outbox) {
+        self.flood.remove(&dpid);
+        let affected: Vec<_> = self
+            .paths
+            .iter()
+            .filter(|(_, hops)| hops.iter().any(|h| h.dpid == dpid))
+            .map(|(k, _)| *k)
+            .collect();
+        self.reroute(affected, topo, hosts, out);
+    }
+
+    /// Brings every switch's flood flows in line with the current spanning
+    /// tree and edge ports; only switches whose plan changed get messages.
+    pub fn refresh_flooding(&mut self, topo: &Topology, out: &mut Outbox) {
+        let tree = topo.tree_ports();
+        for &dpid in topo.switches().keys() {
+            let (tree_ports, blocked): (Vec<u32>, Vec<u32>) = topo
+                .link_ports(dpid)
+                .into_iter()
+                .partition(|&port| tree.contains(&PortRef { dpid, port }));
+            let plan = FloodPlan {
+                tree: tree_ports,
+                blocked,
+                edge: topo.edge_ports(dpid),
+            };
+            if self.flood.get(&dpid) == Some(&plan) {
+                continue;
+            }
+            out.push(
+                dpid,
+                Message::FlowMod(FlowMod {
+                    cookie: COOKIE_FLOOD,
+                    cookie_mask: COOKIE_KIND_MASK,
+                    table_id: ofp::table::ALL,
+                    command: FlowModCommand::Delete,
+                    ..flow_mod_defaults()
+                }),
+            );
+            for &port in plan.tree.iter().chain(&plan.blocked) {
+                let actions = if plan.tree.contains(&port) {
+                    plan.tree
+                        .iter()
+                        .chain(&plan.edge)
+                        .filter(|&&p| p != port)
+                        .map(|&p| output(p))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                out.push(
+                    dpid,
+                    Message::FlowMod(FlowMod {
+                        cookie: COOKIE_FLOOD,
+                        priority: PRIORITY_FLOOD,
+                        match_: Match {
+                            fields: vec![
+                                Oxm::InPort(port),
+                                Oxm::EthDst(GROUP_BIT, Some(GROUP_BIT)),
+                            ],
+                        },
+                        instructions: vec![Instruction::ApplyActions(actions)],
+                        ..flow_mod_defaults()
+                    }),
+                );
+            }
+            self.flood.insert(dpid, plan);
+        }
+        self.flood
+            .retain(|dpid, _| topo.switches().contains_key(dpid));
+    }
+
+    /// Handles a PACKET_IN that is not LLDP.
+    pub fn packet_in(
+        &mut self,
+        topo: &Topology,
+        hosts: &mut HostTable,
+        dpid: u64,
+        pi: &PacketIn,
+        now: Instant,
+        out: &mut Outbox,
+    ) {
+        let Some(in_port) = pi.in_port() else { return };
+        let Ok(pkt) = PacketSummary::parse(&pi.data) else {
+            self.stats.unparsable += 1;
+            return;
+        };
+        let at = PortRef {
+            dpid,
+            port: in_port,
+        };
+        let edge = topo.switches().contains_key(&dpid) && !topo.is_link_port(at);
+        let (src, dst) = (pkt.eth.src, pkt.eth.dst);
+        if edge && !src.is_multicast() {
+            let src_ip = match &pkt.l3 {
+                L3::Arp(a) => Some(IpAddr::V4(a.spa)),
+                L3::Ipv4 { src, .. } => Some(IpAddr::V4(*src)),
+                L3::Ipv6 { src, .. } if !src.is_unicast_link_local() => Some(IpAddr::V6(*src)),
+                _ => None,
+            };
+            if let Learned::Moved { .. } = hosts.learn(src, src_ip, at, now) {
+                self.host_moved(src, topo, out);
+            }
+        }
+        if dst.is_multicast() {
+            // Group-addressed frames from a link port were already flooded by
+            // the flood flows; sending them on again could loop.
+            if !edge {
+                return;
+            }
+            if let L3::Arp(arp) = &pkt.l3 {
+                if arp.op == ArpOp::Request && self.proxy_arp(hosts, dpid, in_port, arp, out) {
+                    return;
+                }
+            }
+            self.flood(topo, dpid, in_port, pi.data.clone(), out);
+            return;
+        }
+        let Some(dst_host) = hosts.get(&dst) else {
+            if edge {
+                self.flood(topo, dpid, in_port, pi.data.clone(), out);
+            }
+            return;
+        };
+        let dst_at = dst_host.at;
+        if let Some(src_host) = hosts.get(&src) {
+            let src_at = src_host.at;
+            self.install_pair(topo, src, src_at, dst, dst_at, out);
+        }
+        out.push(
+            dst_at.dpid,
+            packet_out(
+                ofp::port::CONTROLLER,
+                vec![output(dst_at.port)],
+                pi.data.clone(),
+            ),
+        );
+    }
+
+    /// Answers an ARP request for a known address; false if it is unknown.
+    fn proxy_arp(
+        &mut self,
+        hosts: &HostTable,
+        dpid: u64,
+        in_port: u32,
+        req: &ArpRepr,
+        out: &mut Outbox,
+    ) -> bool {
+        let Some(target) = hosts.mac_of(&IpAddr::V4(req.tpa)) else {
+            return false;
+        };
+        if target == req.sha {
+            return false; // a host probing its own address (duplicate address detection)
+        }
+        let reply = ArpRepr {
+            op: ArpOp::Reply,
+            sha: target,
+            spa: req.tpa,
+            tha: req.sha,
+            tpa: req.spa,
+        };
+        let frame = arp_frame(target, req.sha, &reply);
+        out.push(
+            dpid,
+            packet_out(ofp::port::CONTROLLER, vec![output(in_port)], frame),
+        );
+        self.stats.proxy_arp += 1;
+        true
+    }
+
+    /// Sends a frame that entered at `dpid`/`in_port` out of the switch's
+    /// tree and edge ports; the flood flows carry it on from there.
+    fn flood(&mut self, topo: &Topology, dpid: u64, in_port: u32, data: Vec<u8>, out: &mut Outbox) {
+        let Some(plan) = self.flood.get(&dpid) else {
+            return;
+        };
+        let actions: Vec<Action> = plan
+            .tree
+            .iter()
+            .chain(&plan.edge)
+            .filter(|&&p| p != in_port)
+            .map(|&p| output(p))
+            .collect();
+        if actions.is_empty() || !topo.switches().contains_key(&dpid) {
+            return;
+        }
+        out.push(dpid, packet_out(in_port, actions, data));
+        self.stats.flooded += 1;
+    }
+
+    /// Installs the flows of both directions between two hosts.
+    fn install_pair(
+        &mut self,
+        topo: &Topology,
+        a: MacAddr,
+        a_at: PortRef,
+        b: MacAddr,
+        b_at: PortRef,
+        out: &mut Outbox,
+    ) -> bool {
+        let Some(links) = topo.path(a_at.dpid, b_at.dpid, pair_selector(a, b)) else {
+            return false;
+        };
+        let forward: Vec<Hop> = links
+            .iter()
+            .map(|l| Hop {
+                dpid: l.src.dpid,
+                out_port: l.src.port,
+            })
+            .chain(std::iter::once(Hop {
+                dpid: b_at.dpid,
+                out_port: b_at.port,
+            }))
+            .collect();
+        let backward: Vec<Hop> = links
+            .iter()
+            .rev()
+            .map(|l| Hop {
+                dpid: l.dst.dpid,
+                out_port: l.dst.port,
+            })
+            .chain(std::iter::once(Hop {
+                dpid: a_at.dpid,
+                out_port: a_at.port,
+            }))
+            .collect();
+        self.install_direction(a, b, forward, out);
+        self.install_direction(b, a, backward, out);
+        true
+    }
+
+    /// Installs one direction's flows, removing those of an older path that
+    /// the new one no longer crosses.
+    fn install_direction(&mut self, src: MacAddr, dst: MacAddr, hops: Vec<Hop>, out: &mut Outbox) {
+        let old = self.paths.get(&(src, dst));
+        if old == Some(&hops) {
+            return;
+        }
+        if let Some(old) = old {
+            let now_on: HashSet<u64> = hops.iter().map(|h| h.dpid).collect();
+            for h in old.iter().filter(|h| !now_on.contains(&h.dpid)) {
+                out.push(h.dpid, delete_pair_flow(src, dst));
+            }
+            self.stats.paths_rerouted += 1;
+        }
+        for (i, h) in hops.iter().enumerate() {
+            out.push(
+                h.dpid,
+                Message::FlowMod(FlowMod {
+                    cookie: COOKIE_PATH,
+                    idle_timeout: self.config.idle_timeout,
+                    priority: PRIORITY_PATH,
+                    // The ingress flow reports its expiry, which ends the pair's record.
+                    flags: if i == 0 { FLAG_SEND_FLOW_REM } else { 0 },
+                    match_: pair_match(src, dst),
+                    instructions: vec![Instruction::ApplyActions(vec![output(h.out_port)])],
+                    ..flow_mod_defaults()
+                }),
+            );
+        }
+        self.stats.paths_installed += 1;
+        self.paths.insert((src, dst), hops);
+    }
+
+    /// Links disappeared: every pair whose path used one moves to another
+    /// path (or loses its flows if its hosts are now unreachable).
+    pub fn links_removed(
+        &mut self,
+        removed: &[Link],
+        topo: &Topology,
+        hosts: &HostTable,
+        out: &mut Outbox,
+    ) {
+        if removed.is_empty() {
+            return;
+        }
+        let dead: HashSet<(u64, u32)> = removed
+            .iter()
+            .flat_map(|l| [(l.src.dpid, l.src.port), (l.dst.dpid, l.dst.port)])
+            .collect();
+        let affected: Vec<_> = self
+            .paths
+            .iter()
+            .filter(|(_, hops)| hops.iter().any(|h| dead.contains(&(h.dpid, h.out_port))))
+            .map(|(k, _)| *k)
+            .collect();
+        self.reroute(affected, topo, hosts, out);
+    }
+
+    fn reroute(
+        &mut self,
+        pairs: Vec<(MacAddr, MacAddr)>,
+        topo: &Topology,
+        hosts: &HostTable,
+        out: &mut Outbox,
+    ) {
+        // Both directions of a pair move together; visit each pair once.
+        let unordered: BTreeSet<(MacAddr, MacAddr)> = pairs
+            .into_iter()
+            .map(|(a, b)| if a < b { (a, b) } else { (b, a) })
+            .collect();
+        for (a, b) in unordered {
+            let placed = match (hosts.get(&a), hosts.get(&b)) {
+                (Some(ha), Some(hb)) => self.install_pair(topo, a, ha.at, b, hb.at, out),
+                _ => false,
+            };
+            if !placed {
+                for (s, d) in [(a, b), (b, a)] {
+                    if let Some(hops) = self.paths.remove(&(s, d)) {
+                        for h in hops {
+                            out.push(h.dpid, delete_pair_flow(s, d));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A host moved: the flows to and from it point at the old place.
+    fn host_moved(&mut self, mac: MacAddr, topo: &Topology, out: &mut Outbox) {
+        self.paths.retain(|(s, d), _| *s != mac && *d != mac);
+        for &dpid in topo.switches().keys() {
+            for fields in [vec![Oxm::EthDst(mac, None)], vec![Oxm::EthSrc(mac, None)]] {
+                out.push(
+                    dpid,
+                    Message::FlowMod(FlowMod {
+                        cookie: COOKIE_PATH,
+                        cookie_mask: COOKIE_KIND_MASK,
+                        command: FlowModCommand::Delete,
+                        match_: Match { fields },
+                        ..flow_mod_defaults()
+                    }),
+                );
+            }
+        }
+    }
+
+    /// A flow expired: if it was the ingress flow of a pair, the pair is idle.
+    pub fn flow_removed(&mut self, dpid: u64, fr: &FlowRemoved) {
+        if fr.cookie & COOKIE_KIND_MASK != COOKIE_PATH {
+            return;
+        }
+        let (mut src, mut dst) = (None, None);
+        for f in &fr.match_.fields {
+            match f {
+                Oxm::EthSrc(m, None) => src = Some(*m),
+                Oxm::EthDst(m, None) => dst = Some(*m),
+                _ => {}
+            }
+        }
+        if let (Some(s), Some(d)) = (src, dst) {
+            if self
+                .paths
+                .get(&(s, d))
+                .and_then(|h| h.first())
+                .map(|h| h.dpid)
+                == Some(dpid)
+            {
+                self.paths.remove(&(s, d));
+            }
+        }
+    }
+}
+
+/// Removes the flow of one direction of a pair from a switch.
+fn delete_pair_flow(src: MacAddr, dst: MacAddr) -> Message {
+    Message::FlowMod(FlowMod {
+        cookie: COOKIE_PATH,
+        cookie_mask: COOKIE_KIND_MASK,
+        command: FlowModCommand::DeleteStrict,
+        priority: PRIORITY_PATH,
+        match_: pair_match(src, dst),
+        ..flow_mod_defaults()
+    })
+}

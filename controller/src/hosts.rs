@@ -1,0 +1,197 @@
+//! Hosts learned from ARP and IP packets that arrive on edge ports.
+
+use crate::topology::PortRef;
+use edgeflow_proto::MacAddr;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// One host: where it is attached and which addresses it used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// Its MAC address.
+    pub mac: MacAddr,
+    /// IP addresses seen as its source address.
+    pub ips: BTreeSet<IpAddr>,
+    /// The edge port it is attached to.
+    pub at: PortRef,
+    /// When a packet from it was last seen.
+    pub last_seen: Instant,
+}
+
+/// What learning a packet's source changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Learned {
+    /// Nothing new.
+    Known,
+    /// A host seen for the first time (or a new address of a known host).
+    New,
+    /// The host appeared at another port: it moved from `from`.
+    Moved {
+        /// Where it was before.
+        from: PortRef,
+    },
+}
+
+/// The host table, indexed by MAC and by IP address.
+#[derive(Debug, Default)]
+pub struct HostTable {
+    by_mac: BTreeMap<MacAddr, Host>,
+    by_ip: HashMap<IpAddr, MacAddr>,
+}
+
+impl HostTable {
+    /// Records that `mac` (with source address `ip`, if any) sent a packet
+    /// that entered the network at edge port `at`.
+    pub fn learn(
+        &mut self,
+        mac: MacAddr,
+        ip: Option<IpAddr>,
+        at: PortRef,
+        now: Instant,
+    ) -> Learned {
+        let ip = ip.filter(|ip| !ip.is_unspecified() && !ip.is_multicast());
+        if let Some(ip) = ip {
+            // An address belongs to one host at a time (the newest claim wins).
+            if let Some(old) = self.by_ip.insert(ip, mac) {
+                if old != mac {
+                    if let Some(h) = self.by_mac.get_mut(&old) {
+                        h.ips.remove(&ip);
+                    }
+                }
+            }
+        }
+        match self.by_mac.get_mut(&mac) {
+            Some(h) => {
+                h.last_seen = now;
+                let new_ip = ip.is_some_and(|ip| h.ips.insert(ip));
+                if h.at != at {
+                    let from = std::mem::replace(&mut h.at, at);
+                    Learned::Moved { from }
+                } else if new_ip {
+                    Learned::New
+                } else {
+                    Learned::Known
+                }
+            }
+            None => {
+                self.by_mac.insert(
+                    mac,
+                    Host {
+                        mac,
+                        ips: ip.into_iter().collect(),
+                        at,
+                        last_seen: now,
+                    },
+                );
+                Learned::New
+            }
+        }
+    }
+
+    /// The host with this MAC address.
+    pub fn get(&self, mac: &MacAddr) -> Option<&Host> {
+        self.by_mac.get(mac)
+    }
+
+    /// The MAC address that last used this IP address.
+    pub fn mac_of(&self, ip: &IpAddr) -> Option<MacAddr> {
+        self.by_ip.get(ip).copied()
+    }
+
+    /// Forgets the hosts attached where `at` holds (a switch that left, a
+    /// port found to be an inter-switch link); returns their MACs.
+    pub fn remove_where(&mut self, at: impl Fn(PortRef) -> bool) -> Vec<MacAddr> {
+        let gone: Vec<MacAddr> = self
+            .by_mac
+            .values()
+            .filter(|h| at(h.at))
+            .map(|h| h.mac)
+            .collect();
+        for mac in &gone {
+            if let Some(h) = self.by_mac.remove(mac) {
+                for ip in h.ips {
+                    self.by_ip.remove(&ip);
+                }
+            }
+        }
+        gone
+    }
+
+    /// All hosts, ordered by MAC.
+    pub fn iter(&self) -> impl Iterator<Item = &Host> {
+        self.by_mac.values()
+    }
+
+    /// Number of hosts.
+    pub fn len(&self) -> usize {
+        self.by_mac.len()
+    }
+
+    /// True if no host is known.
+    pub fn is_empty(&self) -> bool {
+        self.by_mac.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: MacAddr = MacAddr([0, 0, 0, 0, 0, 0xa]);
+    const B: MacAddr = MacAddr([0, 0, 0, 0, 0, 0xb]);
+
+    fn at(dpid: u64, port: u32) -> PortRef {
+        PortRef { dpid, port }
+    }
+
+    #[test]
+    fn learns_and_follows_a_move() {
+        let now = Instant::now();
+        let mut t = HostTable::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(t.learn(A, Some(ip), at(1, 1), now), Learned::New);
+        assert_eq!(t.learn(A, Some(ip), at(1, 1), now), Learned::Known);
+        assert_eq!(t.mac_of(&ip), Some(A));
+        assert_eq!(
+            t.learn(A, None, at(2, 3), now),
+            Learned::Moved { from: at(1, 1) }
+        );
+        assert_eq!(t.get(&A).unwrap().at, at(2, 3));
+        assert_eq!(t.get(&A).unwrap().ips.len(), 1);
+    }
+
+    #[test]
+    fn an_address_moves_to_its_newest_owner() {
+        let now = Instant::now();
+        let mut t = HostTable::default();
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        t.learn(A, Some(ip), at(1, 1), now);
+        t.learn(B, Some(ip), at(1, 2), now);
+        assert_eq!(t.mac_of(&ip), Some(B));
+        assert!(t.get(&A).unwrap().ips.is_empty());
+    }
+
+    #[test]
+    fn unspecified_source_address_is_not_recorded() {
+        let mut t = HostTable::default();
+        t.learn(
+            A,
+            Some("0.0.0.0".parse().unwrap()),
+            at(1, 1),
+            Instant::now(),
+        );
+        assert!(t.get(&A).unwrap().ips.is_empty());
+    }
+
+    #[test]
+    fn leaving_switch_takes_its_hosts() {
+        let now = Instant::now();
+        let mut t = HostTable::default();
+        t.learn(A, Some("10.0.0.1".parse().unwrap()), at(1, 1), now);
+        t.learn(B, None, at(2, 1), now);
+        assert_eq!(t.remove_where(|p| p.dpid == 1), vec![A]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.mac_of(&"10.0.0.1".parse().unwrap()), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! The edgeflow controller: sans-IO switch sessions, LLDP discovery, host
+//! tracking and forwarding policy, with a thin tokio runtime on top.
+
+pub mod config;
+pub mod controller;
+pub mod discovery;
+pub mod forwarding;
+pub mod hosts;
+pub mod ofp_print;
+pub mod outbox;
+pub mod runtime;
+pub mod session;
+pub mod topology;

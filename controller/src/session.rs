@@ -1,0 +1,449 @@
+//! One switch's OpenFlow 1.3 session as a sans-IO state machine.
+//!
+//! The session owns framing, version negotiation, the handshake (features,
+//! port descriptions, switch config, a clean flow and group table, the
+//! table-miss entry and a barrier that confirms it) and liveness (echo). It
+//! has no socket and no clock: bytes come in through [`Session::handle_bytes`],
+//! time through the `now` arguments, and what it wants to send accumulates in
+//! one buffer drained by [`Session::take_transmit`], so everything one read
+//! produces leaves in one write. Everything else the switch says after the
+//! handshake is handed to the controller as [`SessionEvent::Message`].
+
+use bytes::{Bytes, BytesMut};
+use edgeflow_proto::ofp::{
+    self, Action, ErrorMsg, ErrorType, FlowMod, FlowModCommand, GroupMod, GroupModCommand,
+    GroupType, Hello, Instruction, Match, Message, MultipartReplyBody, MultipartRequest,
+    MultipartRequestBody, OfpMsg, Port, SwitchConfig, SwitchFeatures,
+};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// OFPMPF_REPLY_MORE: more parts of this multipart reply follow.
+const MULTIPART_REPLY_MORE: u16 = 1;
+/// OFPHFC_INCOMPATIBLE, the HELLO_FAILED code for no common version.
+const HELLO_FAILED_INCOMPATIBLE: u16 = 0;
+/// How much of an offending message an OFPT_ERROR echoes back (the spec asks for at least 64 bytes).
+const ERROR_DATA_LEN: usize = 64;
+/// Cookie of the flows the session itself installs (the table-miss entry).
+pub const COOKIE_BASE: u64 = 0x0100_0000_0000_0000;
+
+/// Timing of the keepalive.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// Send an echo request after this long without hearing from the switch.
+    pub echo_interval: Duration,
+    /// Close the session after this long without hearing from the switch.
+    pub echo_timeout: Duration,
+    /// Close the session if the handshake has not finished within this time.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            echo_interval: Duration::from_secs(5),
+            echo_timeout: Duration::from_secs(15),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a session reports to the controller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// The handshake finished: the switch's features and ports are known and
+    /// its table holds only the table-miss entry.
+    Ready {
+        /// FEATURES_REPLY contents (datapath id and capabilities).
+        features: SwitchFeatures,
+        /// Port descriptions from the PORT_DESC multipart reply.
+        ports: Vec<Port>,
+    },
+    /// A message from a ready switch that the session does not handle itself.
+    Message(OfpMsg),
+    /// The session is over; the controller should drop the connection.
+    Closed(String),
+}
+
+#[derive(Debug)]
+enum State {
+    /// Our HELLO is sent; waiting for the switch's.
+    AwaitHello,
+    /// Waiting for FEATURES_REPLY.
+    AwaitFeatures,
+    /// Waiting for the port descriptions and the handshake barrier.
+    Configuring {
+        features: SwitchFeatures,
+        ports: Vec<Port>,
+        ports_done: bool,
+        barrier_xid: u32,
+        barrier_done: bool,
+    },
+    Ready,
+    Closed,
+}
+
+/// One switch connection's protocol state.
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    state: State,
+    inbuf: BytesMut,
+    out: BytesMut,
+    next_xid: u32,
+    started: Instant,
+    last_rx: Instant,
+    echo_outstanding: bool,
+    dpid: Option<u64>,
+    events: VecDeque<SessionEvent>,
+}
+
+impl Session {
+    /// A new session on a fresh connection; our HELLO is queued at once.
+    pub fn new(config: SessionConfig, now: Instant) -> Session {
+        let mut s = Session {
+            config,
+            state: State::AwaitHello,
+            inbuf: BytesMut::new(),
+            out: BytesMut::with_capacity(4096),
+            next_xid: 1,
+            started: now,
+            last_rx: now,
+            echo_outstanding: false,
+            dpid: None,
+            events: VecDeque::new(),
+        };
+        s.send(Message::Hello(Hello::standard()));
+        s
+    }
+
+    /// The datapath id, once FEATURES_REPLY has arrived.
+    pub fn dpid(&self) -> Option<u64> {
+        self.dpid
+    }
+
+    /// True once the handshake has finished and until the session closes.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.state, State::Ready)
+    }
+
+    /// True once the session has ended.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Queues a message with a fresh transaction id and returns that id.
+    pub fn send(&mut self, body: Message) -> u32 {
+        let xid = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(1).max(1);
+        OfpMsg { xid, body }.emit_to(&mut self.out);
+        xid
+    }
+
+    /// Queues a message with a given transaction id (replies echo the request's).
+    fn reply(&mut self, xid: u32, body: Message) {
+        OfpMsg { xid, body }.emit_to(&mut self.out);
+    }
+
+    /// Everything queued for the switch since the last call, as one buffer.
+    pub fn take_transmit(&mut self) -> Option<Bytes> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(self.out.split().freeze())
+        }
+    }
+
+    /// The next event for the controller.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// Bytes read from the switch.
+    pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) {
+        if self.is_closed() {
+            return;
+        }
+        self.last_rx = now;
+        self.echo_outstanding = false;
+        self.inbuf.extend_from_slice(data);
+        loop {
+            let len = match ofp::frame_len(&self.inbuf) {
+                Ok(Some(len)) => len,
+                Ok(None) => break,
+                Err(e) => {
+                    let (typ, code) = e.ofp_error();
+                    let data = self.inbuf[..self.inbuf.len().min(ERROR_DATA_LEN)].to_vec();
+                    self.fail(0, typ, code, data, format!("bad frame: {e}"));
+                    return;
+                }
+            };
+            let frame = self.inbuf.split_to(len);
+            match OfpMsg::parse(&frame) {
+                Ok(msg) => self.handle_message(msg),
+                Err(e) => {
+                    let xid = frame
+                        .get(4..8)
+                        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                    let (typ, code) = e.ofp_error();
+                    let data = frame[..frame.len().min(ERROR_DATA_LEN)].to_vec();
+                    self.fail(xid, typ, code, data, format!("malformed message: {e}"));
+                }
+            }
+            if self.is_closed() {
+                return;
+            }
+        }
+    }
+
+    /// Timers: sends an echo request when the switch has been quiet, closes
+    /// the session when it stays quiet or the handshake takes too long.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        let quiet = now.saturating_duration_since(self.last_rx);
+        if !self.is_ready()
+            && now.saturating_duration_since(self.started) >= self.config.handshake_timeout
+        {
+            self.close("handshake timed out".into());
+        } else if quiet >= self.config.echo_timeout {
+            self.close(format!("no message from the switch for {quiet:?}"));
+        } else if quiet >= self.config.echo_interval && !self.echo_outstanding {
+            self.echo_outstanding = true;
+            self.send(Message::EchoRequest(Vec::new()));
+        }
+    }
+
+    /// When [`Session::handle_timeout`] next has something to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Closed => None,
+            State::Ready if self.echo_outstanding => Some(self.last_rx + self.config.echo_timeout),
+            State::Ready => Some(self.last_rx + self.config.echo_interval),
+            _ => Some(
+                (self.started + self.config.handshake_timeout)
+                    .min(self.last_rx + self.config.echo_interval),
+            ),
+        }
+    }
+
+    /// Ends the session with a reason for the log.
+    pub fn close(&mut self, reason: String) {
+        if !self.is_closed() {
+            self.state = State::Closed;
+            self.events.push_back(SessionEvent::Closed(reason));
+        }
+    }
+
+    /// Answers a protocol violation with an OFPT_ERROR and closes.
+    fn fail(&mut self, xid: u32, typ: ErrorType, code: u16, data: Vec<u8>, reason: String) {
+        self.reply(xid, Message::Error(ErrorMsg { typ, code, data }));
+        self.close(reason);
+    }
+
+    fn handle_message(&mut self, msg: OfpMsg) {
+        match msg.body {
+            Message::EchoRequest(data) => return self.reply(msg.xid, Message::EchoReply(data)),
+            Message::EchoReply(_) => return,
+            _ => {}
+        }
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::AwaitHello => self.on_hello(msg),
+            State::AwaitFeatures => self.on_features(msg),
+            State::Configuring {
+                features,
+                ports,
+                ports_done,
+                barrier_xid,
+                barrier_done,
+            } => self.on_configuring(msg, features, ports, ports_done, barrier_xid, barrier_done),
+            State::Ready => {
+                self.state = State::Ready;
+                self.events.push_back(SessionEvent::Message(msg));
+            }
+            State::Closed => {}
+        }
+    }
+
+    fn on_hello(&mut self, msg: OfpMsg) {
+        match msg.body {
+            Message::Hello(h) if h.supports(ofp::OFP_VERSION) => {
+                self.state = State::AwaitFeatures;
+                self.send(Message::FeaturesRequest);
+            }
+            Message::Hello(h) => {
+                let text = format!(
+                    "edgeflow supports OpenFlow 1.3 (version 0x04) only; the switch offers version 0x{:02x}",
+                    h.version
+                );
+                self.fail(
+                    msg.xid,
+                    ErrorType::HelloFailed,
+                    HELLO_FAILED_INCOMPATIBLE,
+                    text.into_bytes(),
+                    format!(
+                        "no common OpenFlow version (switch hello version {})",
+                        h.version
+                    ),
+                );
+            }
+            other => self.close(format!("expected HELLO, got {}", message_name(&other))),
+        }
+    }
+
+    fn on_features(&mut self, msg: OfpMsg) {
+        match msg.body {
+            Message::FeaturesReply(features) => {
+                self.dpid = Some(features.datapath_id);
+                let barrier_xid = self.configure();
+                self.state = State::Configuring {
+                    features,
+                    ports: Vec::new(),
+                    ports_done: false,
+                    barrier_xid,
+                    barrier_done: false,
+                };
+            }
+            Message::Error(e) => self.close(format!("switch error during handshake: {e:?}")),
+            // A switch may send PORT_STATUS or others early; nothing to act on yet.
+            _ => self.state = State::AwaitFeatures,
+        }
+    }
+
+    /// Sends the configuration part of the handshake; returns the barrier's xid.
+    fn configure(&mut self) -> u32 {
+        self.send(Message::SetConfig(SwitchConfig {
+            flags: 0,
+            miss_send_len: ofp::CML_NO_BUFFER,
+        }));
+        self.send(Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::PortDesc,
+        }));
+        // Start from a clean slate: flows and groups of an earlier controller
+        // (or an earlier run of this one) would fight with ours.
+        self.send(Message::FlowMod(FlowMod {
+            table_id: ofp::table::ALL,
+            command: FlowModCommand::Delete,
+            ..flow_mod_defaults()
+        }));
+        self.send(Message::GroupMod(GroupMod {
+            command: GroupModCommand::Delete,
+            group_type: GroupType::All,
+            group_id: ofp::group::ALL,
+            buckets: Vec::new(),
+        }));
+        self.send(Message::FlowMod(FlowMod {
+            cookie: COOKIE_BASE,
+            priority: 0,
+            instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+                port: ofp::port::CONTROLLER,
+                max_len: ofp::CML_NO_BUFFER,
+            }])],
+            ..flow_mod_defaults()
+        }));
+        self.send(Message::BarrierRequest)
+    }
+
+    fn on_configuring(
+        &mut self,
+        msg: OfpMsg,
+        features: SwitchFeatures,
+        mut ports: Vec<Port>,
+        mut ports_done: bool,
+        barrier_xid: u32,
+        mut barrier_done: bool,
+    ) {
+        match msg.body {
+            Message::MultipartReply(r) => {
+                if let MultipartReplyBody::PortDesc(p) = r.body {
+                    ports.extend(p);
+                    ports_done = r.flags & MULTIPART_REPLY_MORE == 0;
+                }
+            }
+            Message::BarrierReply if msg.xid == barrier_xid => barrier_done = true,
+            Message::PortStatus(ps) => {
+                // A change during the handshake: keep the newest description.
+                ports.retain(|p| p.port_no != ps.desc.port_no);
+                if ps.reason != ofp::PortReason::Delete {
+                    ports.push(ps.desc);
+                }
+            }
+            Message::Error(e) => {
+                return self.close(format!("switch refused the handshake configuration: {e:?}"))
+            }
+            _ => {}
+        }
+        if ports_done && barrier_done {
+            self.state = State::Ready;
+            ports.sort_by_key(|p| p.port_no);
+            self.events
+                .push_back(SessionEvent::Ready { features, ports });
+        } else {
+            self.state = State::Configuring {
+                features,
+                ports,
+                ports_done,
+                barrier_xid,
+                barrier_done,
+            };
+        }
+    }
+}
+
+/// A FLOW_MOD with the neutral values (ADD in table 0, no buffer, any port
+/// and group); callers override what matters.
+pub fn flow_mod_defaults() -> FlowMod {
+    FlowMod {
+        cookie: 0,
+        cookie_mask: 0,
+        table_id: 0,
+        command: FlowModCommand::Add,
+        idle_timeout: 0,
+        hard_timeout: 0,
+        priority: 0,
+        buffer_id: ofp::NO_BUFFER,
+        out_port: ofp::port::ANY,
+        out_group: ofp::group::ANY,
+        flags: 0,
+        match_: Match::default(),
+        instructions: Vec::new(),
+    }
+}
+
+/// A short name of a message kind, for logs.
+pub fn message_name(m: &Message) -> &'static str {
+    match m {
+        Message::Hello(_) => "HELLO",
+        Message::Error(_) => "ERROR",
+        Message::EchoRequest(_) => "ECHO_REQUEST",
+        Message::EchoReply(_) => "ECHO_REPLY",
+        Message::Experimenter(_) => "EXPERIMENTER",
+        Message::FeaturesRequest => "FEATURES_REQUEST",
+        Message::FeaturesReply(_) => "FEATURES_REPLY",
+        Message::GetConfigRequest => "GET_CONFIG_REQUEST",
+        Message::GetConfigReply(_) => "GET_CONFIG_REPLY",
+        Message::SetConfig(_) => "SET_CONFIG",
+        Message::PacketIn(_) => "PACKET_IN",
+        Message::FlowRemoved(_) => "FLOW_REMOVED",
+        Message::PortStatus(_) => "PORT_STATUS",
+        Message::PacketOut(_) => "PACKET_OUT",
+        Message::FlowMod(_) => "FLOW_MOD",
+        Message::GroupMod(_) => "GROUP_MOD",
+        Message::PortMod(_) => "PORT_MOD",
+        Message::TableMod(_) => "TABLE_MOD",
+        Message::MultipartRequest(_) => "MULTIPART_REQUEST",
+        Message::MultipartReply(_) => "MULTIPART_REPLY",
+        Message::BarrierRequest => "BARRIER_REQUEST",
+        Message::BarrierReply => "BARRIER_REPLY",
+        Message::QueueGetConfigRequest(_) => "QUEUE_GET_CONFIG_REQUEST",
+        Message::QueueGetConfigReply(_) => "QUEUE_GET_CONFIG_REPLY",
+        Message::RoleRequest(_) => "ROLE_REQUEST",
+        Message::RoleReply(_) => "ROLE_REPLY",
+        Message::GetAsyncRequest => "GET_ASYNC_REQUEST",
+        Message::GetAsyncReply(_) => "GET_ASYNC_REPLY",
+        Message::SetAsync(_) => "SET_ASYNC",
+        Message::MeterMod(_) => "METER_MOD",
+    }
+}
