@@ -118,6 +118,25 @@ mod tests {
     }
 
     #[test]
+    fn udp_computed_zero_is_sent_as_all_ones() {
+        let (src, dst) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        let mut dgram = [0x30, 0x39, 0x00, 0x35, 0x00, 0x0a, 0, 0, 0, 0];
+        // Choose the payload word that makes the ones' complement sum 0xffff.
+        let c = l4_checksum_v4(src, dst, ip_proto::UDP, &dgram);
+        dgram[8..].copy_from_slice(&c.to_be_bytes());
+        fill_l4_checksum_v4(&mut dgram, src, dst, ip_proto::UDP).unwrap();
+        assert_eq!(&dgram[6..8], &[0xff, 0xff]);
+        assert_eq!(l4_checksum_v4(src, dst, ip_proto::UDP, &dgram), 0);
+    }
+
+    #[test]
+    fn fill_rejects_unknown_protocol_and_short_segment() {
+        let ip = Ipv4Addr::LOCALHOST;
+        assert!(fill_l4_checksum_v4(&mut [0; 20], ip, ip, ip_proto::ICMP).is_err());
+        assert_eq!(fill_l4_checksum_v4(&mut [0; 17], ip, ip, ip_proto::TCP), Err(PacketError::Truncated));
+    }
+
+    #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(internet_checksum(&[0x12]), internet_checksum(&[0x12, 0x00]));
     }
