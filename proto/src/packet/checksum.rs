@@ -133,7 +133,10 @@ mod tests {
     fn fill_rejects_unknown_protocol_and_short_segment() {
         let ip = Ipv4Addr::LOCALHOST;
         assert!(fill_l4_checksum_v4(&mut [0; 20], ip, ip, ip_proto::ICMP).is_err());
-        assert_eq!(fill_l4_checksum_v4(&mut [0; 17], ip, ip, ip_proto::TCP), Err(PacketError::Truncated));
+        assert_eq!(
+            fill_l4_checksum_v4(&mut [0; 17], ip, ip, ip_proto::TCP),
+            Err(PacketError::Truncated)
+        );
     }
 
     #[test]
