@@ -189,11 +189,10 @@ impl Controller {
 
     fn process_events(&mut self, conn: ConnId, now: Instant) {
         let mut out = Outbox::default();
-        loop {
-            let Some(s) = self.sessions.get_mut(&conn) else {
+        while let Some(s) = self.sessions.get_mut(&conn) {
+            let Some(ev) = s.poll_event() else {
                 break;
             };
-            let Some(ev) = s.poll_event() else { break };
             let dpid = s.dpid();
             match ev {
                 SessionEvent::Ready { features, ports } => {

@@ -290,7 +290,7 @@ impl Forwarding {
         }
         let Some(dst_host) = hosts.get(&dst) else {
             if edge {
-                self.flood(topo, dpid, in_port, pi.data.clone(), out);
+                self.flood_unknown_unicast(topo, dpid, in_port, &pi.data, out);
             }
             return;
         };
@@ -357,6 +357,34 @@ impl Forwarding {
             return;
         }
         out.push(dpid, packet_out(in_port, actions, data));
+        self.stats.flooded += 1;
+    }
+
+    /// Delivers a frame for an unknown host straight to every edge port but
+    /// the one it came from. Flood flows only carry group-addressed frames,
+    /// so a unicast frame is not sent across links where it would miss.
+    fn flood_unknown_unicast(
+        &mut self,
+        topo: &Topology,
+        dpid: u64,
+        in_port: u32,
+        data: &[u8],
+        out: &mut Outbox,
+    ) {
+        for &sw in topo.switches().keys() {
+            let actions: Vec<Action> = topo
+                .edge_ports(sw)
+                .into_iter()
+                .filter(|&p| !(sw == dpid && p == in_port))
+                .map(output)
+                .collect();
+            if !actions.is_empty() {
+                out.push(
+                    sw,
+                    packet_out(ofp::port::CONTROLLER, actions, data.to_vec()),
+                );
+            }
+        }
         self.stats.flooded += 1;
     }
 

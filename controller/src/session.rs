@@ -248,7 +248,9 @@ impl Session {
             Message::EchoReply(_) => return,
             _ => {}
         }
-        match std::mem::replace(&mut self.state, State::Closed) {
+        // Each handler below sets the next state itself; the placeholder is
+        // not Closed so that a handler's close() still reports the reason.
+        match std::mem::replace(&mut self.state, State::AwaitHello) {
             State::AwaitHello => self.on_hello(msg),
             State::AwaitFeatures => self.on_features(msg),
             State::Configuring {
@@ -395,21 +397,7 @@ impl Session {
 /// A FLOW_MOD with the neutral values (ADD in table 0, no buffer, any port
 /// and group); callers override what matters.
 pub fn flow_mod_defaults() -> FlowMod {
-    FlowMod {
-        cookie: 0,
-        cookie_mask: 0,
-        table_id: 0,
-        command: FlowModCommand::Add,
-        idle_timeout: 0,
-        hard_timeout: 0,
-        priority: 0,
-        buffer_id: ofp::NO_BUFFER,
-        out_port: ofp::port::ANY,
-        out_group: ofp::group::ANY,
-        flags: 0,
-        match_: Match::default(),
-        instructions: Vec::new(),
-    }
+    FlowMod::add(0, Match::new(), Vec::new())
 }
 
 /// A short name of a message kind, for logs.

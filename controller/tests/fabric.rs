@@ -1,0 +1,320 @@
+//! The controller against simulated switches on a virtual clock.
+
+mod sim;
+
+use edgeflow_proto::ofp::{ErrorType, Hello, HelloElem, Message};
+use sim::{fat_tree, Net};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Every host resolves and reaches every other host, as `pingall` does.
+fn pingall(net: &mut Net) {
+    let n = net.hosts.len();
+    for a in 0..n {
+        for b in 0..n {
+            if a == b {
+                continue;
+            }
+            net.clear_inboxes();
+            let req = net.arp_request(a, b);
+            net.host_sends(a, req);
+            if net.hosts[b]
+                .inbox
+                .iter()
+                .any(|f| f == &net.arp_request(a, b))
+            {
+                let reply = net.arp_reply(b, a);
+                net.host_sends(b, reply);
+            }
+            assert_eq!(
+                net.unicast_received(a),
+                1,
+                "{} answers {}",
+                net.hosts[b].name,
+                net.hosts[a].name
+            );
+            let ip = net.ip_frame(a, b);
+            net.host_sends(a, ip);
+            assert_eq!(
+                net.unicast_received(b),
+                1,
+                "{} -> {}",
+                net.hosts[a].name,
+                net.hosts[b].name
+            );
+        }
+    }
+}
+
+#[test]
+fn handshake_installs_table_miss_and_lldp_flows() {
+    let mut net = Net::new(&[(1, 2)], &[], &[(1, 1)]);
+    net.start();
+    let sw = &net.switches[&1];
+    assert!(
+        sw.flows
+            .iter()
+            .any(|f| f.priority == 0 && f.fields.is_empty()),
+        "table-miss: {:?}",
+        sw.flows
+    );
+    assert!(
+        sw.flows.iter().any(|f| f.priority == 0xffff),
+        "LLDP to controller"
+    );
+    let received = &net.received[&1];
+    let first_barrier = received
+        .iter()
+        .position(|m| matches!(m, Message::BarrierRequest))
+        .unwrap();
+    let first_flow_add = received
+        .iter()
+        .position(|m| matches!(m, Message::FlowMod(f) if f.priority == 0))
+        .unwrap();
+    assert!(
+        first_flow_add < first_barrier,
+        "the barrier confirms the table-miss entry"
+    );
+    assert_eq!(net.ctrl.topology().switches().len(), 1);
+}
+
+#[test]
+fn fat_tree_links_are_all_discovered() {
+    let mut net = fat_tree();
+    net.start();
+    // 32 physical links, each once per direction.
+    assert_eq!(net.ctrl.topology().links().len(), 64);
+    for l in net.ctrl.topology().links() {
+        assert_eq!(
+            net.links.get(&(l.src.dpid, l.src.port)),
+            Some(&(l.dst.dpid, l.dst.port))
+        );
+    }
+}
+
+#[test]
+fn pingall_on_fat_tree_without_loops() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    assert_eq!(net.looped, 0, "a frame circled");
+    assert_eq!(net.ctrl.hosts().len(), 16);
+}
+
+#[test]
+fn flood_reaches_each_host_once() {
+    let mut net = fat_tree();
+    net.start();
+    net.clear_inboxes();
+    let req = net.arp_request(0, 5);
+    net.host_sends(0, req);
+    for (i, h) in net.hosts.iter().enumerate().skip(1) {
+        assert_eq!(h.inbox.len(), 1, "host {i} got {} copies", h.inbox.len());
+    }
+    assert!(net.hosts[0].inbox.is_empty(), "no echo back to the sender");
+    assert_eq!(net.looped, 0);
+}
+
+#[test]
+fn known_target_is_answered_by_proxy_arp() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    net.clear_inboxes();
+    let forwarded = net.forwarded;
+    let req = net.arp_request(0, 15);
+    net.host_sends(0, req);
+    assert_eq!(net.hosts[0].inbox.len(), 1, "the reply");
+    assert!(
+        net.hosts[15].inbox.is_empty(),
+        "the request was not flooded"
+    );
+    assert_eq!(net.forwarded, forwarded, "nothing crossed a link");
+}
+
+#[test]
+fn installed_paths_carry_traffic_without_the_controller() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let before = net.packet_ins();
+    for _ in 0..3 {
+        let f = net.ip_frame(0, 15);
+        net.host_sends(0, f);
+        let f = net.ip_frame(15, 0);
+        net.host_sends(15, f);
+    }
+    assert_eq!(net.packet_ins(), before);
+    assert_eq!(net.unicast_received(15), 3 + 1);
+}
+
+#[test]
+fn host_pairs_spread_over_all_cores() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    // Which cores carry path flows.
+    let used: BTreeSet<u64> = (1..=4u64)
+        .filter(|c| {
+            net.switches[c]
+                .flows
+                .iter()
+                .any(|f| f.priority == 1000 && f.packets > 0)
+        })
+        .collect();
+    assert_eq!(used.len(), 4, "cores used: {used:?}");
+}
+
+#[test]
+fn cut_link_moves_traffic_at_once() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    // Find an aggregation-core link that carries h1 -> h16 and cut it.
+    let f = net.ip_frame(0, 15);
+    net.host_sends(0, f);
+    let core = (1..=4u64)
+        .find(|c| {
+            net.switches[c].flows.iter().any(|f| {
+                f.packets > 0
+                    && f.fields
+                        .iter()
+                        .any(|x| *x == edgeflow_proto::ofp::Oxm::EthDst(net.hosts[15].mac, None))
+            })
+        })
+        .expect("h1 -> h16 crosses a core");
+    let pod_of_h1 = 1u32; // core port p leads to pod p; h1 is in pod 0
+    net.cut((core, pod_of_h1));
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    let f = net.ip_frame(0, 15);
+    net.host_sends(0, f);
+    assert_eq!(net.unicast_received(15), 1, "delivered over another path");
+    assert_eq!(
+        net.packet_ins(),
+        before,
+        "by flows already in place, not by the controller"
+    );
+    let f = net.ip_frame(15, 0);
+    net.host_sends(15, f);
+    assert_eq!(net.unicast_received(0), 1, "and back");
+    assert_eq!(net.looped, 0);
+}
+
+#[test]
+fn links_expire_when_probes_stop() {
+    let mut net = Net::new(&[(1, 2), (2, 2)], &[((1, 1), (2, 1))], &[]);
+    net.start();
+    assert_eq!(net.ctrl.topology().links().len(), 2);
+    // The cable is pulled without any port going down (a broken middlebox).
+    net.links.clear();
+    for _ in 0..5 {
+        net.advance(Duration::from_secs(1));
+    }
+    assert!(net.ctrl.topology().links().is_empty());
+}
+
+#[test]
+fn malformed_message_closes_only_that_switch() {
+    let mut net = Net::new(&[(1, 2), (2, 2)], &[((1, 1), (2, 1))], &[]);
+    net.start();
+    let conn = net.switches[&1].conn;
+    // A FLOW_REMOVED whose length field (8) is too short for its type.
+    net.switch_sends_bytes(conn, vec![4, 11, 0, 8, 0, 0, 0, 9]);
+    net.drive();
+    assert!(!net.switches.contains_key(&1) || net.ctrl.topology().switches().len() == 1);
+    assert_eq!(
+        net.ctrl
+            .topology()
+            .switches()
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
+    let errors: Vec<_> = net.received[&1]
+        .iter()
+        .filter(|m| matches!(m, Message::Error(_)))
+        .collect();
+    assert_eq!(errors.len(), 1, "the switch was told why");
+}
+
+#[test]
+fn other_versions_get_hello_failed() {
+    let mut net = Net::new(&[(1, 2)], &[], &[]);
+    let conn = net.switches[&1].conn;
+    net.ctrl.handle_connect(conn, net.now);
+    net.switch_says(
+        conn,
+        0,
+        Message::Hello(Hello {
+            version: 1,
+            elements: vec![],
+        }),
+    );
+    net.drive();
+    let errs: Vec<_> = net.received[&1]
+        .iter()
+        .filter_map(|m| match m {
+            Message::Error(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].typ, ErrorType::HelloFailed);
+    assert!(!net.switches.contains_key(&1), "session closed");
+    // A bitmap that includes 1.3 is accepted even from a higher version.
+    let mut net = Net::new(&[(1, 2)], &[], &[]);
+    let conn = net.switches[&1].conn;
+    net.ctrl.handle_connect(conn, net.now);
+    net.switch_says(
+        conn,
+        0,
+        Message::Hello(Hello {
+            version: 6,
+            elements: vec![HelloElem::VersionBitmap(vec![(1 << 4) | (1 << 6)])],
+        }),
+    );
+    net.drive();
+    assert_eq!(net.ctrl.topology().switches().len(), 1);
+}
+
+#[test]
+fn silent_switch_is_dropped_after_echo_timeout() {
+    let mut net = Net::new(&[(1, 2), (2, 2)], &[((1, 1), (2, 1))], &[]);
+    net.start();
+    // Switch 2 answers echoes in drive(); make switch 1 deaf by removing it from the sim.
+    let conn1 = net.switches[&1].conn;
+    net.switches.remove(&1);
+    for _ in 0..20 {
+        net.advance(Duration::from_secs(1));
+    }
+    assert_eq!(
+        net.ctrl
+            .topology()
+            .switches()
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
+    let _ = conn1;
+}
+
+#[test]
+fn foreign_lldp_is_ignored_and_counted() {
+    let mut net = Net::new(&[(1, 2)], &[], &[(1, 1)]);
+    net.start();
+    // An LLDP frame from a host (no edgeflow signature).
+    let lldp = edgeflow_proto::packet::LldpRepr {
+        chassis_id: edgeflow_proto::packet::ChassisId::Local(b"dpid:0000000000000009".to_vec()),
+        port_id: edgeflow_proto::packet::PortId::Local(vec![0, 0, 0, 1]),
+        ttl: 120,
+        org: vec![],
+        other: vec![],
+    };
+    let frame = lldp.to_frame(net.hosts[0].mac);
+    net.host_sends(0, frame);
+    assert!(net.ctrl.topology().links().is_empty());
+    assert_eq!(net.ctrl.discovery().foreign, 1);
+}

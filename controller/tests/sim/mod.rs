@@ -1,0 +1,562 @@
+//! A simulated OpenFlow 1.3 fabric driven by a virtual clock.
+//!
+//! Simulated switches answer the handshake, keep a flow table (priority,
+//! match on in_port / Ethernet addresses with masks / ethertype, apply-actions
+//! output), and turn a PACKET_OUT or a forwarded frame into frames on their
+//! ports; a frame on a linked port arrives at the neighbour, a frame on a
+//! host port lands in that host's inbox. Tests ask forwarding questions
+//! (did h2 get it? how many copies? did the controller see it?) instead of
+//! comparing bytes.
+
+#![allow(dead_code)]
+
+use edgeflow_controller::controller::{ConnId, Controller, ControllerConfig};
+use edgeflow_controller::discovery::DiscoveryConfig;
+use edgeflow_controller::forwarding::ForwardingConfig;
+use edgeflow_controller::session::SessionConfig;
+use edgeflow_proto::ofp::{
+    self, Action, FlowModCommand, Hello, Instruction, Message, MultipartReply, MultipartReplyBody,
+    MultipartRequestBody, OfpMsg, Oxm, PacketIn, PacketInReason, Port, PortReason, PortStatus,
+    SwitchFeatures,
+};
+use edgeflow_proto::packet::{arp_frame, ArpOp, ArpRepr, EthernetRepr, Ipv4Repr};
+use edgeflow_proto::MacAddr;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+/// A switch port as (dpid, port number).
+pub type PortAt = (u64, u32);
+
+/// A frame is dropped after this many switch hops: only a loop gets there.
+const HOP_LIMIT: usize = 64;
+
+/// The controller settings the simulations use.
+pub fn config() -> ControllerConfig {
+    ControllerConfig {
+        session: SessionConfig::default(),
+        discovery: DiscoveryConfig {
+            probe_interval: Duration::from_secs(1),
+            link_timeout: Duration::from_millis(3500),
+            key: b"test key".to_vec(),
+        },
+        forwarding: ForwardingConfig { idle_timeout: 60 },
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub priority: u16,
+    pub cookie: u64,
+    pub fields: Vec<Oxm>,
+    pub actions: Vec<Action>,
+    pub packets: u64,
+}
+
+#[derive(Debug)]
+pub struct SimSwitch {
+    pub dpid: u64,
+    pub conn: ConnId,
+    pub ports: Vec<Port>,
+    pub flows: Vec<Flow>,
+    inbuf: Vec<u8>,
+    /// PACKET_INs this switch sent.
+    pub packet_ins: u64,
+}
+
+fn port(no: u32) -> Port {
+    Port {
+        port_no: no,
+        hw_addr: MacAddr([0x0a, 0, 0, 0, (no >> 8) as u8, no as u8]),
+        name: format!("eth{no}"),
+        config: 0,
+        state: 0,
+        curr: 0,
+        advertised: 0,
+        supported: 0,
+        peer: 0,
+        curr_speed: 10_000_000,
+        max_speed: 0,
+    }
+}
+
+fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr) -> bool {
+    let masked = |v: MacAddr, want: MacAddr, mask: Option<MacAddr>| {
+        let m = mask.unwrap_or(MacAddr::BROADCAST).0;
+        (0..6).all(|i| v.0[i] & m[i] == want.0[i] & m[i])
+    };
+    match f {
+        Oxm::InPort(p) => *p == in_port,
+        Oxm::EthDst(want, mask) => masked(eth.dst, *want, *mask),
+        Oxm::EthSrc(want, mask) => masked(eth.src, *want, *mask),
+        Oxm::EthType(t) => *t == eth.ethertype,
+        other => panic!("the simulated switch does not match on {other:?}"),
+    }
+}
+
+impl SimSwitch {
+    fn lookup(&mut self, in_port: u32, frame: &[u8]) -> Option<&mut Flow> {
+        let (eth, _) = EthernetRepr::parse(frame).ok()?;
+        self.flows
+            .iter_mut()
+            .filter(|f| f.fields.iter().all(|x| field_matches(x, in_port, &eth)))
+            .max_by_key(|f| f.priority)
+    }
+
+    fn apply_flow_mod(&mut self, fm: &ofp::FlowMod) {
+        let actions: Vec<Action> = fm
+            .instructions
+            .iter()
+            .flat_map(|i| match i {
+                Instruction::ApplyActions(a) => a.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let cookie_ok = |f: &Flow| f.cookie & fm.cookie_mask == fm.cookie & fm.cookie_mask;
+        match fm.command {
+            FlowModCommand::Add => {
+                self.flows
+                    .retain(|f| !(f.priority == fm.priority && f.fields == fm.match_.fields));
+                self.flows.push(Flow {
+                    priority: fm.priority,
+                    cookie: fm.cookie,
+                    fields: fm.match_.fields.clone(),
+                    actions,
+                    packets: 0,
+                });
+            }
+            FlowModCommand::Delete => self.flows.retain(|f| {
+                !(cookie_ok(f) && fm.match_.fields.iter().all(|x| f.fields.contains(x)))
+            }),
+            FlowModCommand::DeleteStrict => self.flows.retain(|f| {
+                !(cookie_ok(f) && f.priority == fm.priority && f.fields == fm.match_.fields)
+            }),
+            other => panic!("unexpected flow-mod command {other:?}"),
+        }
+    }
+}
+
+/// A frame leaving a switch port.
+#[derive(Debug, Clone)]
+struct Emission {
+    dpid: u64,
+    port: u32,
+    frame: Vec<u8>,
+    hops: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimHost {
+    pub name: String,
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    pub at: (u64, u32),
+    pub inbox: Vec<Vec<u8>>,
+}
+
+pub struct Net {
+    pub ctrl: Controller,
+    pub now: Instant,
+    pub switches: BTreeMap<u64, SimSwitch>,
+    by_conn: BTreeMap<ConnId, u64>,
+    /// Port to port, both directions, for links that are up.
+    pub links: BTreeMap<(u64, u32), (u64, u32)>,
+    pub hosts: Vec<SimHost>,
+    /// Frames that hit the hop limit (a loop).
+    pub looped: usize,
+    /// Total frames forwarded by switches (a storm shows here).
+    pub forwarded: usize,
+    to_controller: VecDeque<(ConnId, Vec<u8>)>,
+    /// Messages the controller sent, per switch, in order.
+    pub received: BTreeMap<u64, Vec<Message>>,
+}
+
+impl Net {
+    /// Switches with `ports[i]` ports each (dpids 1..), links between
+    /// `(dpid, port)` pairs, and hosts at given ports; nothing connected yet.
+    pub fn new(ports: &[(u64, u32)], links: &[(PortAt, PortAt)], hosts: &[(u64, u32)]) -> Net {
+        let mut net = Net {
+            ctrl: Controller::new(config()),
+            now: Instant::now(),
+            switches: BTreeMap::new(),
+            by_conn: BTreeMap::new(),
+            links: BTreeMap::new(),
+            hosts: Vec::new(),
+            looped: 0,
+            forwarded: 0,
+            to_controller: VecDeque::new(),
+            received: BTreeMap::new(),
+        };
+        for (i, &(dpid, n)) in ports.iter().enumerate() {
+            net.switches.insert(
+                dpid,
+                SimSwitch {
+                    dpid,
+                    conn: 100 + i as u64,
+                    ports: (1..=n).map(port).collect(),
+                    flows: Vec::new(),
+                    inbuf: Vec::new(),
+                    packet_ins: 0,
+                },
+            );
+            net.by_conn.insert(100 + i as u64, dpid);
+        }
+        for &(a, b) in links {
+            net.links.insert(a, b);
+            net.links.insert(b, a);
+        }
+        for (i, &at) in hosts.iter().enumerate() {
+            let n = i as u8 + 1;
+            net.hosts.push(SimHost {
+                name: format!("h{n}"),
+                mac: MacAddr([0, 0, 0, 0, 0, n]),
+                ip: Ipv4Addr::new(10, 0, 0, n),
+                at,
+                inbox: Vec::new(),
+            });
+        }
+        net
+    }
+
+    /// Connects every switch and runs until the handshakes and the first probe round are done.
+    pub fn start(&mut self) {
+        let conns: Vec<(ConnId, u64)> = self.by_conn.iter().map(|(c, d)| (*c, *d)).collect();
+        for (conn, _) in &conns {
+            self.ctrl.handle_connect(*conn, self.now);
+            self.switch_says(*conn, 0, Message::Hello(Hello::standard()));
+        }
+        self.drive();
+        self.advance(Duration::from_millis(1));
+    }
+
+    /// Sends a message from a switch's side of its connection.
+    pub fn switch_says(&mut self, conn: ConnId, xid: u32, body: Message) {
+        self.to_controller
+            .push_back((conn, OfpMsg { xid, body }.to_vec()));
+    }
+
+    /// Raw bytes from a switch.
+    pub fn switch_sends_bytes(&mut self, conn: ConnId, bytes: Vec<u8>) {
+        self.to_controller.push_back((conn, bytes));
+    }
+
+    /// Moves the clock and runs the controller's timers.
+    pub fn advance(&mut self, d: Duration) {
+        self.now += d;
+        self.ctrl.handle_timeout(self.now);
+        self.drive();
+    }
+
+    /// Exchanges messages until nobody has anything to say.
+    pub fn drive(&mut self) {
+        for _ in 0..10_000 {
+            let mut progress = false;
+            while let Some((conn, bytes)) = self.to_controller.pop_front() {
+                self.ctrl.handle_bytes(conn, self.now, &bytes);
+                progress = true;
+            }
+            while let Some((conn, bytes)) = self.ctrl.poll_transmit() {
+                self.switch_receives(conn, &bytes);
+                progress = true;
+            }
+            while let Some((conn, _)) = self.ctrl.poll_close() {
+                self.ctrl.handle_disconnect(conn, self.now);
+                if let Some(dpid) = self.by_conn.remove(&conn) {
+                    self.switches.remove(&dpid);
+                }
+                progress = true;
+            }
+            if !progress {
+                return;
+            }
+        }
+        panic!("the controller and the switches never went quiet");
+    }
+
+    fn switch_receives(&mut self, conn: ConnId, bytes: &[u8]) {
+        let Some(&dpid) = self.by_conn.get(&conn) else {
+            return;
+        };
+        let Some(sw) = self.switches.get_mut(&dpid) else {
+            return;
+        };
+        sw.inbuf.extend_from_slice(bytes);
+        let mut msgs = Vec::new();
+        while let Some(len) = ofp::frame_len(&sw.inbuf).expect("controller sent a bad frame") {
+            let frame: Vec<u8> = sw.inbuf.drain(..len).collect();
+            msgs.push(OfpMsg::parse(&frame).expect("controller sent a malformed message"));
+        }
+        for msg in msgs {
+            self.received
+                .entry(dpid)
+                .or_default()
+                .push(msg.body.clone());
+            self.switch_handles(dpid, conn, msg);
+        }
+    }
+
+    fn switch_handles(&mut self, dpid: u64, conn: ConnId, msg: OfpMsg) {
+        let sw = self.switches.get_mut(&dpid).expect("switch exists");
+        match msg.body {
+            Message::FeaturesRequest => self.switch_says(
+                conn,
+                msg.xid,
+                Message::FeaturesReply(SwitchFeatures {
+                    datapath_id: dpid,
+                    n_buffers: 0,
+                    n_tables: 254,
+                    auxiliary_id: 0,
+                    capabilities: 0,
+                    reserved: 0,
+                }),
+            ),
+            Message::MultipartRequest(r) if r.body == MultipartRequestBody::PortDesc => {
+                let ports = sw.ports.clone();
+                self.switch_says(
+                    conn,
+                    msg.xid,
+                    Message::MultipartReply(MultipartReply {
+                        flags: 0,
+                        body: MultipartReplyBody::PortDesc(ports),
+                    }),
+                )
+            }
+            Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
+            Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
+            Message::FlowMod(fm) => sw.apply_flow_mod(&fm),
+            Message::PacketOut(po) => {
+                let in_port = po.in_port;
+                let out = self.apply_actions(dpid, in_port, &po.actions, &po.data, 0);
+                self.carry(out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Where a switch's actions send a frame.
+    fn apply_actions(
+        &mut self,
+        dpid: u64,
+        in_port: u32,
+        actions: &[Action],
+        frame: &[u8],
+        hops: usize,
+    ) -> Vec<Emission> {
+        let mut out = Vec::new();
+        for a in actions {
+            if let Action::Output { port, .. } = a {
+                if *port == ofp::port::CONTROLLER {
+                    self.packet_in(dpid, in_port, frame);
+                } else {
+                    assert!(
+                        *port <= ofp::port::MAX,
+                        "unexpected reserved port {port:#x}"
+                    );
+                    out.push(Emission {
+                        dpid,
+                        port: *port,
+                        frame: frame.to_vec(),
+                        hops,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn packet_in(&mut self, dpid: u64, in_port: u32, frame: &[u8]) {
+        let sw = self.switches.get_mut(&dpid).expect("switch exists");
+        sw.packet_ins += 1;
+        let conn = sw.conn;
+        self.switch_says(
+            conn,
+            0,
+            Message::PacketIn(PacketIn {
+                buffer_id: ofp::NO_BUFFER,
+                total_len: frame.len() as u16,
+                reason: PacketInReason::NoMatch,
+                table_id: 0,
+                cookie: 0,
+                match_: ofp::Match::new().with(Oxm::InPort(in_port)),
+                data: frame.to_vec(),
+            }),
+        );
+    }
+
+    /// Delivers emitted frames across links and into hosts, forwarding
+    /// through flow tables, until all are consumed.
+    fn carry(&mut self, initial: Vec<Emission>) {
+        let mut queue: VecDeque<Emission> = initial.into();
+        while let Some(e) = queue.pop_front() {
+            if let Some(h) = self.hosts.iter_mut().find(|h| h.at == (e.dpid, e.port)) {
+                h.inbox.push(e.frame);
+                continue;
+            }
+            let Some(&(nd, np)) = self.links.get(&(e.dpid, e.port)) else {
+                continue;
+            };
+            if e.hops >= HOP_LIMIT {
+                self.looped += 1;
+                continue;
+            }
+            self.forwarded += 1;
+            queue.extend(self.switch_forwards(nd, np, &e.frame, e.hops + 1));
+        }
+    }
+
+    fn switch_forwards(
+        &mut self,
+        dpid: u64,
+        in_port: u32,
+        frame: &[u8],
+        hops: usize,
+    ) -> Vec<Emission> {
+        let Some(sw) = self.switches.get_mut(&dpid) else {
+            return Vec::new();
+        };
+        let Some(flow) = sw.lookup(in_port, frame) else {
+            return Vec::new();
+        };
+        flow.packets += 1;
+        let actions = flow.actions.clone();
+        self.apply_actions(dpid, in_port, &actions, frame, hops)
+    }
+
+    /// A host sends a frame; returns after the network is quiet again.
+    pub fn host_sends(&mut self, host: usize, frame: Vec<u8>) {
+        let (dpid, port) = self.hosts[host].at;
+        let out = self.switch_forwards(dpid, port, &frame, 0);
+        self.carry(out);
+        self.drive();
+        // Replies and packet-outs can cause more forwarding; drive() handled them.
+    }
+
+    /// An ARP request from host `from` for host `to`'s address.
+    pub fn arp_request(&self, from: usize, to: usize) -> Vec<u8> {
+        let (f, t) = (&self.hosts[from], &self.hosts[to]);
+        arp_frame(
+            f.mac,
+            MacAddr::BROADCAST,
+            &ArpRepr {
+                op: ArpOp::Request,
+                sha: f.mac,
+                spa: f.ip,
+                tha: MacAddr::default(),
+                tpa: t.ip,
+            },
+        )
+    }
+
+    /// The ARP reply host `from` sends to host `to`, which asked for it.
+    pub fn arp_reply(&self, from: usize, to: usize) -> Vec<u8> {
+        let (f, t) = (&self.hosts[from], &self.hosts[to]);
+        arp_frame(
+            f.mac,
+            t.mac,
+            &ArpRepr {
+                op: ArpOp::Reply,
+                sha: f.mac,
+                spa: f.ip,
+                tha: t.mac,
+                tpa: t.ip,
+            },
+        )
+    }
+
+    /// A minimal IPv4 frame (protocol 253, experimental) from one host to another.
+    pub fn ip_frame(&self, from: usize, to: usize) -> Vec<u8> {
+        let (f, t) = (&self.hosts[from], &self.hosts[to]);
+        let eth = EthernetRepr {
+            dst: t.mac,
+            src: f.mac,
+            vlan: None,
+            ethertype: 0x0800,
+        };
+        let ip = Ipv4Repr::new(f.ip, t.ip, 253, 4);
+        let mut buf = vec![0u8; eth.buffer_len() + ip.buffer_len() + 4];
+        eth.emit(&mut buf);
+        ip.emit(&mut buf[eth.buffer_len()..]);
+        buf
+    }
+
+    /// Takes a link down on both ends, as unplugging it does: the switches
+    /// send PORT_STATUS.
+    pub fn cut(&mut self, a: (u64, u32)) {
+        let b = self.links.remove(&a).expect("link exists");
+        self.links.remove(&b);
+        for (dpid, port_no) in [a, b] {
+            let sw = self.switches.get_mut(&dpid).expect("switch exists");
+            let p = sw
+                .ports
+                .iter_mut()
+                .find(|p| p.port_no == port_no)
+                .expect("port exists");
+            p.state |= 1; // OFPPS_LINK_DOWN
+            let desc = p.clone();
+            let conn = sw.conn;
+            self.switch_says(
+                conn,
+                0,
+                Message::PortStatus(PortStatus {
+                    reason: PortReason::Modify,
+                    desc,
+                }),
+            );
+        }
+        self.drive();
+    }
+
+    /// Total PACKET_INs sent by all switches.
+    pub fn packet_ins(&self) -> u64 {
+        self.switches.values().map(|s| s.packet_ins).sum()
+    }
+
+    /// Empties every host's inbox.
+    pub fn clear_inboxes(&mut self) {
+        for h in &mut self.hosts {
+            h.inbox.clear();
+        }
+    }
+
+    /// Frames in a host's inbox whose destination is that host's MAC (not floods).
+    pub fn unicast_received(&self, host: usize) -> usize {
+        let mac = self.hosts[host].mac;
+        self.hosts[host]
+            .inbox
+            .iter()
+            .filter(|f| EthernetRepr::parse(f).is_ok_and(|(e, _)| e.dst == mac))
+            .count()
+    }
+}
+
+/// The 4-ary fat-tree: cores 1-4, aggregation 11-18, edge 21-28, hosts two per edge switch.
+/// Edge ports 1-2 go to hosts, 3-4 to aggregation; aggregation ports 1-2 to edge, 3-4 to cores;
+/// core port p goes to pod p.
+pub fn fat_tree() -> Net {
+    let mut ports = Vec::new();
+    let mut links = Vec::new();
+    let mut hosts = Vec::new();
+    for c in 1..=4 {
+        ports.push((c, 4));
+    }
+    for pod in 0..4u64 {
+        for a in 0..2u64 {
+            let agg = 11 + pod * 2 + a;
+            ports.push((agg, 4));
+            for c in 0..2u64 {
+                let core = 1 + a * 2 + c;
+                links.push(((agg, 3 + c as u32), (core, 1 + pod as u32)));
+            }
+            for e in 0..2u64 {
+                links.push(((agg, 1 + e as u32), (21 + pod * 2 + e, 3 + a as u32)));
+            }
+        }
+        for e in 0..2u64 {
+            let edge = 21 + pod * 2 + e;
+            ports.push((edge, 4));
+            hosts.push((edge, 1));
+            hosts.push((edge, 2));
+        }
+    }
+    Net::new(&ports, &links, &hosts)
+}
