@@ -7,7 +7,7 @@ use crate::forwarding::ForwardingConfig;
 use crate::session::SessionConfig;
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The settings of `edgeflow run`, as the file spells them.
@@ -28,9 +28,11 @@ pub struct Config {
     pub echo_timeout_ms: u64,
     /// Idle timeout of host-pair flows, seconds.
     pub flow_idle_timeout_s: u16,
-    /// Key signing LLDP probes (hex); random per run when absent. Set it when
-    /// several controller instances must recognise each other's probes.
+    /// Key signing LLDP probes (hex). When absent, a random key is made once
+    /// and kept in the state database.
     pub lldp_key: Option<String>,
+    /// The state database (redb) file.
+    pub state: PathBuf,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             echo_timeout_ms: 15000,
             flow_idle_timeout_s: 60,
             lldp_key: None,
+            state: PathBuf::from("/var/lib/edgeflow/state.redb"),
         }
     }
 }
@@ -85,8 +88,8 @@ impl Config {
         })
     }
 
-    /// Checks the values and derives the controller's settings.
-    pub fn controller_config(&self) -> Result<ControllerConfig, ConfigError> {
+    /// Checks that the values can work together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.into()));
         if self.lldp_interval_ms == 0 {
             return bad("lldp_interval_ms must be positive");
@@ -97,11 +100,22 @@ impl Config {
         if self.echo_interval_ms == 0 || self.echo_timeout_ms <= self.echo_interval_ms {
             return bad("echo_timeout_ms must exceed echo_interval_ms, which must be positive");
         }
+        if self
+            .lldp_key
+            .as_deref()
+            .is_some_and(|k| decode_hex(k).is_none())
+        {
+            return bad("lldp_key must be an even number of hex digits");
+        }
+        Ok(())
+    }
+
+    /// The controller's settings; the LLDP key is the configured one, else `stored_key`.
+    pub fn controller_config(&self, stored_key: &[u8]) -> Result<ControllerConfig, ConfigError> {
+        self.validate()?;
         let key = match &self.lldp_key {
-            Some(hex) => decode_hex(hex).ok_or_else(|| {
-                ConfigError::Invalid("lldp_key must be an even number of hex digits".into())
-            })?,
-            None => rand::random::<[u8; 32]>().to_vec(),
+            Some(hex) => decode_hex(hex).unwrap_or_default(),
+            None => stored_key.to_vec(),
         };
         Ok(ControllerConfig {
             session: SessionConfig {
@@ -156,12 +170,12 @@ mod tests {
             link_timeout_ms: 1000,
             ..Config::default()
         };
-        assert!(c.controller_config().is_err());
+        assert!(c.controller_config(b"k").is_err());
         let c = Config {
             lldp_key: Some("xyz".into()),
             ..Config::default()
         };
-        assert!(c.controller_config().is_err());
-        assert!(Config::default().controller_config().is_ok());
+        assert!(c.controller_config(b"k").is_err());
+        assert!(Config::default().controller_config(b"k").is_ok());
     }
 }

@@ -10,4 +10,5 @@ pub mod ofp_print;
 pub mod outbox;
 pub mod runtime;
 pub mod session;
+pub mod storage;
 pub mod topology;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::Controller;
+use edgeflow_controller::storage::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,9 @@ enum Command {
         /// Remove links unconfirmed for this long, milliseconds [default 3500].
         #[arg(long)]
         link_timeout_ms: Option<u64>,
+        /// State database file [default /var/lib/edgeflow/state.redb].
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Decode a file of concatenated binary OpenFlow 1.3 messages, one JSON line each.
     OfpPrint {
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
             api_listen,
             lldp_interval_ms,
             link_timeout_ms,
+            state,
         } => {
             let mut cfg = match config {
                 Some(path) => match Config::from_file(&path) {
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
             cfg.api_listen = api_listen.unwrap_or(cfg.api_listen);
             cfg.lldp_interval_ms = lldp_interval_ms.unwrap_or(cfg.lldp_interval_ms);
             cfg.link_timeout_ms = link_timeout_ms.unwrap_or(cfg.link_timeout_ms);
+            cfg.state = state.unwrap_or(cfg.state);
             run(cfg)
         }
         Command::OfpPrint { file, roundtrip } => ofp_print(&file, roundtrip),
@@ -102,7 +108,11 @@ fn ofp_print(file: &std::path::Path, roundtrip: bool) -> Result<(), Box<dyn std:
 }
 
 fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let controller_config = cfg.controller_config()?;
+    // Everything is checked before any port is bound.
+    cfg.validate()?;
+    let store = Store::open(&cfg.state)?;
+    let stored_key = store.lldp_key(|| rand::random::<[u8; 32]>().to_vec())?;
+    let controller_config = cfg.controller_config(&stored_key)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -8,7 +8,8 @@ fn edgeflow() -> Command {
 }
 
 fn corpus() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/os-ken-of13/packet");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/os-ken-of13/packet");
     assert!(dir.is_dir(), "golden corpus missing at {}", dir.display());
     dir
 }
@@ -18,8 +19,18 @@ fn ofp_print_round_trips_the_whole_golden_corpus() {
     let mut files = 0;
     for entry in std::fs::read_dir(corpus()).unwrap() {
         let path = entry.unwrap().path();
-        let out = edgeflow().arg("ofp-print").arg("--roundtrip").arg(&path).output().unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let out = edgeflow()
+            .arg("ofp-print")
+            .arg("--roundtrip")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.lines().count() >= 1);
         for line in text.lines() {
@@ -48,7 +59,13 @@ fn ofp_print_fails_on_truncated_input() {
 #[test]
 fn run_rejects_bad_config_before_binding() {
     let out = edgeflow()
-        .args(["run", "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"])
+        .args([
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-listen",
+            "127.0.0.1:0",
+        ])
         .args(["--lldp-interval-ms", "5000", "--link-timeout-ms", "1000"])
         .output()
         .unwrap();
