@@ -155,7 +155,7 @@ impl Action {
         let mut r = Reader::new(buf);
         let typ = r.u16()?;
         let len = usize::from(r.u16()?);
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !len.is_multiple_of(8) {
             return Err(DecodeError::BadAction);
         }
         let body = r.bytes(len - 4).map_err(|_| DecodeError::BadAction)?;

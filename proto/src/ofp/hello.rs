@@ -132,7 +132,7 @@ fn parse_elements(body: &[u8]) -> Result<Vec<HelloElem>> {
         .map(|t| {
             let data = t.body();
             if t.typ == OFPHET_VERSIONBITMAP {
-                if data.len() % 4 != 0 {
+                if !data.len().is_multiple_of(4) {
                     return Err(super::DecodeError::BadLength);
                 }
                 let mut r = Reader::new(data);

@@ -93,7 +93,7 @@ impl Instruction {
         let mut r = Reader::new(buf);
         let t = r.u16()?;
         let len = usize::from(r.u16()?);
-        if len < 8 || len % 8 != 0 {
+        if len < 8 || !len.is_multiple_of(8) {
             return Err(DecodeError::BadInstruction);
         }
         let body = r.bytes(len - 4).map_err(|_| DecodeError::BadInstruction)?;

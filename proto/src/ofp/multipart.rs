@@ -408,7 +408,7 @@ fn read_fixed<'a, T>(
     len: usize,
     f: impl FnMut(&mut Reader<'a>) -> Result<T>,
 ) -> Result<Vec<T>> {
-    if r.remaining() % len != 0 {
+    if !r.remaining().is_multiple_of(len) {
         return Err(DecodeError::BadLength);
     }
     read_all(r, f)

@@ -125,7 +125,7 @@ impl Port {
 
 /// Parses an array of ports filling all of `r`.
 pub(crate) fn read_ports(r: &mut Reader) -> Result<Vec<Port>> {
-    if r.remaining() % Port::LEN != 0 {
+    if !r.remaining().is_multiple_of(Port::LEN) {
         return Err(super::DecodeError::BadLength);
     }
     let mut out = Vec::with_capacity(r.remaining() / Port::LEN);

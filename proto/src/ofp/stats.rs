@@ -389,7 +389,7 @@ impl Counter {
 }
 
 fn read_counters(r: &mut Reader) -> Result<Vec<Counter>> {
-    if r.remaining() % 16 != 0 {
+    if !r.remaining().is_multiple_of(16) {
         return Err(DecodeError::BadLength);
     }
     read_all(r, Counter::read)

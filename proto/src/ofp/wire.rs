@@ -226,7 +226,7 @@ pub(crate) fn split_tlvs(
         if len < min_len.max(4) || len > input.len() {
             return Err(DecodeError::BadLength);
         }
-        if align == TlvAlign::LengthMultipleOf8 && len % 8 != 0 {
+        if align == TlvAlign::LengthMultipleOf8 && !len.is_multiple_of(8) {
             return Err(DecodeError::BadLength);
         }
         let step = match align {
