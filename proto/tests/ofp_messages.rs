@@ -210,6 +210,10 @@ fn hot_messages_decode_to_expected_values_and_reencode_exactly() {
         assert_eq!(got, expected, "{name}");
         assert_eq!(expected.buffer_len(), bytes.len(), "{name}");
         assert_eq!(expected.to_vec(), bytes, "{name}");
+        assert_eq!(
+            expected.body.name().to_lowercase(),
+            name.replace("port_stats_reply", "multipart_reply")
+        );
     }
 }
 

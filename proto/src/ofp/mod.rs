@@ -11,6 +11,8 @@
 //! Encodings longer than 65535 bytes do not fit a u16 length field; callers
 //! keep messages (e.g. PACKET_OUT data) under that limit.
 
+#![warn(missing_docs)]
+
 mod action;
 mod error;
 mod flow;
@@ -242,6 +244,46 @@ impl Message {
             SetAsync(_) => t::SET_ASYNC,
             MeterMod(_) => t::METER_MOD,
         }
+    }
+
+    /// The OFPT_* name without prefix, e.g. "PACKET_IN", for logs.
+    pub fn name(&self) -> &'static str {
+        const NAMES: [&str; 30] = [
+            "HELLO",
+            "ERROR",
+            "ECHO_REQUEST",
+            "ECHO_REPLY",
+            "EXPERIMENTER",
+            "FEATURES_REQUEST",
+            "FEATURES_REPLY",
+            "GET_CONFIG_REQUEST",
+            "GET_CONFIG_REPLY",
+            "SET_CONFIG",
+            "PACKET_IN",
+            "FLOW_REMOVED",
+            "PORT_STATUS",
+            "PACKET_OUT",
+            "FLOW_MOD",
+            "GROUP_MOD",
+            "PORT_MOD",
+            "TABLE_MOD",
+            "MULTIPART_REQUEST",
+            "MULTIPART_REPLY",
+            "BARRIER_REQUEST",
+            "BARRIER_REPLY",
+            "QUEUE_GET_CONFIG_REQUEST",
+            "QUEUE_GET_CONFIG_REPLY",
+            "ROLE_REQUEST",
+            "ROLE_REPLY",
+            "GET_ASYNC_REQUEST",
+            "GET_ASYNC_REPLY",
+            "SET_ASYNC",
+            "METER_MOD",
+        ];
+        NAMES
+            .get(usize::from(self.msg_type()))
+            .copied()
+            .unwrap_or("UNKNOWN")
     }
 
     /// Encoded length of the body (after the 8-byte header).
