@@ -39,7 +39,9 @@ impl MacAddr {
 
     /// The address as a 48-bit integer (handy for hashing and dpids).
     pub fn to_u64(&self) -> u64 {
-        self.0.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        self.0
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
     }
 }
 
@@ -111,7 +113,13 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed() {
-        for s in ["", "00:11:22:33:44", "00:11:22:33:44:55:66", "0g:11:22:33:44:55", "001:1:22:33:44:55"] {
+        for s in [
+            "",
+            "00:11:22:33:44",
+            "00:11:22:33:44:55:66",
+            "0g:11:22:33:44:55",
+            "001:1:22:33:44:55",
+        ] {
             assert!(s.parse::<MacAddr>().is_err(), "{s}");
         }
     }
