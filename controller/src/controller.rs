@@ -12,7 +12,7 @@ use crate::discovery::{Discovery, DiscoveryConfig};
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
 use crate::outbox::Outbox;
-use crate::session::{message_name, Session, SessionConfig, SessionEvent};
+use crate::session::{Session, SessionConfig, SessionEvent};
 use crate::topology::{Link, PortRef, Topology};
 use bytes::Bytes;
 use edgeflow_api::model;
@@ -124,12 +124,12 @@ impl Controller {
     }
 
     /// The connection is gone (closed by the switch, or after poll_close).
-    pub fn handle_disconnect(&mut self, conn: ConnId, now: Instant) {
+    pub fn handle_disconnect(&mut self, conn: ConnId) {
         if let Some(mut s) = self.sessions.remove(&conn) {
             if !s.is_closed() {
                 s.close("connection closed".into());
             }
-            self.switch_gone(conn, &s, now);
+            self.switch_gone(conn, &s);
         }
     }
 
@@ -153,7 +153,7 @@ impl Controller {
                 .expire_links(now, self.discovery.config().link_timeout);
             if !expired.is_empty() {
                 info!(count = expired.len(), "links expired without probes");
-                self.links_removed(&expired, &mut out);
+                self.topology_changed(&expired, &mut out);
             }
             self.flush(out);
         }
@@ -233,14 +233,15 @@ impl Controller {
             "switch ready"
         );
         self.topo.add_switch(dpid, ports);
-        self.forwarding.switch_ready(dpid, out);
+        self.forwarding
+            .switch_ready(dpid, &self.topo, &self.hosts, out);
         self.probe_switch(dpid, out);
         self.forwarding.refresh_flooding(&self.topo, out);
         self.version += 1;
     }
 
     /// Cleans up after a session that ended.
-    fn switch_gone(&mut self, conn: ConnId, s: &Session, _now: Instant) {
+    fn switch_gone(&mut self, conn: ConnId, s: &Session) {
         let Some(dpid) = s.dpid() else { return };
         if self.by_dpid.get(&dpid) != Some(&conn) {
             return; // a newer connection of the same switch owns the state
@@ -252,8 +253,7 @@ impl Controller {
         self.hosts.remove_where(|at| at.dpid == dpid);
         self.forwarding
             .switch_gone(dpid, &self.topo, &self.hosts, &mut out);
-        self.links_removed(&removed, &mut out);
-        self.version += 1;
+        self.topology_changed(&removed, &mut out);
         self.flush(out);
     }
 
@@ -279,13 +279,11 @@ impl Controller {
                     _ => self.topo.update_port(dpid, ps.desc.clone()),
                 };
                 info!(dpid = format!("{dpid:016x}"), port = port_no, up, reason = ?ps.reason, links_removed = removed.len(), "port status");
-                self.links_removed(&removed, out);
+                self.topology_changed(&removed, out);
                 if up && ps.reason != PortReason::Delete {
                     // Probe at once so a link that came back is found within milliseconds.
                     out.push(dpid, self.discovery.probe(dpid, port_no, ps.desc.hw_addr));
                 }
-                self.forwarding.refresh_flooding(&self.topo, out);
-                self.version += 1;
             }
             Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),
             Message::Error(e) => {
@@ -293,7 +291,7 @@ impl Controller {
             }
             other => debug!(
                 dpid = format!("{dpid:016x}"),
-                kind = message_name(&other),
+                kind = other.name(),
                 "ignored message"
             ),
         }
@@ -306,10 +304,10 @@ impl Controller {
             return;
         };
         if eth.ethertype != ethertype::LLDP {
-            let hosts_before = self.hosts.len();
-            self.forwarding
-                .packet_in(&self.topo, &mut self.hosts, dpid, &pi, now, out);
-            if self.hosts.len() != hosts_before {
+            if self
+                .forwarding
+                .packet_in(&self.topo, &mut self.hosts, dpid, &pi, now, out)
+            {
                 self.version += 1;
             }
             return;
@@ -333,16 +331,13 @@ impl Controller {
             if !gone.is_empty() {
                 debug!(count = gone.len(), "forgot hosts learned on a link port");
             }
-            self.links_removed(&replaced, out);
-            self.forwarding.refresh_flooding(&self.topo, out);
-            self.version += 1;
+            self.topology_changed(&replaced, out);
         }
     }
 
-    fn links_removed(&mut self, removed: &[Link], out: &mut Outbox) {
-        if removed.is_empty() {
-            return;
-        }
+    /// After links or ports changed: pairs whose paths used a `removed`
+    /// link move, and flooding follows the new spanning tree.
+    fn topology_changed(&mut self, removed: &[Link], out: &mut Outbox) {
         self.forwarding
             .links_removed(removed, &self.topo, &self.hosts, out);
         self.forwarding.refresh_flooding(&self.topo, out);

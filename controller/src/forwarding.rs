@@ -24,8 +24,8 @@ use crate::outbox::Outbox;
 use crate::session::flow_mod_defaults;
 use crate::topology::{Link, PortRef, Topology};
 use edgeflow_proto::ofp::{
-    self, Action, FlowMod, FlowModCommand, FlowRemoved, Instruction, Match, Message, Oxm, PacketIn,
-    PacketOut,
+    self, Action, FlowMod, FlowModCommand, FlowRemoved, FlowRemovedReason, Instruction, Match,
+    Message, Oxm, PacketIn, PacketOut,
 };
 use edgeflow_proto::packet::{arp_frame, ethertype, ArpOp, ArpRepr, PacketSummary, L3};
 use edgeflow_proto::MacAddr;
@@ -57,11 +57,26 @@ pub struct ForwardingConfig {
     pub idle_timeout: u16,
 }
 
-/// One switch's part of a path: where the traffic leaves it.
+/// One switch's part of a path: where the traffic leaves it, and at the
+/// ingress switch also the host port it must come from (so that a host that
+/// moves to another port misses the flow and is learned again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Hop {
     dpid: u64,
+    in_port: Option<u32>,
     out_port: u32,
+}
+
+impl Hop {
+    /// The match of this hop's flow for traffic from `src` to `dst`.
+    fn flow_match(&self, src: MacAddr, dst: MacAddr) -> Match {
+        let mut fields = Vec::with_capacity(3);
+        if let Some(p) = self.in_port {
+            fields.push(Oxm::InPort(p));
+        }
+        fields.extend([Oxm::EthSrc(src, None), Oxm::EthDst(dst, None)]);
+        Match { fields }
+    }
 }
 
 /// The flood ports of one switch.
@@ -127,12 +142,6 @@ fn packet_out(in_port: u32, actions: Vec<Action>, data: Vec<u8>) -> Message {
     })
 }
 
-fn pair_match(src: MacAddr, dst: MacAddr) -> Match {
-    Match {
-        fields: vec![Oxm::EthSrc(src, None), Oxm::EthDst(dst, None)],
-    }
-}
-
 impl Forwarding {
     /// Empty forwarding state.
     pub fn new(config: ForwardingConfig) -> Forwarding {
@@ -149,9 +158,21 @@ impl Forwarding {
         self.paths.len()
     }
 
-    /// The flows a switch gets when it becomes ready: LLDP to the controller.
-    pub fn switch_ready(&mut self, dpid: u64, out: &mut Outbox) {
+    /// The flows a switch gets when it becomes ready: LLDP to the
+    /// controller, and again the flows of every pair whose path crosses it
+    /// (a switch that reconnects comes back with an empty table).
+    pub fn switch_ready(
+        &mut self,
+        dpid: u64,
+        topo: &Topology,
+        hosts: &HostTable,
+        out: &mut Outbox,
+    ) {
         self.flood.remove(&dpid);
+        let through = self.pairs_through(dpid);
+        for k in &through {
+            self.paths.remove(k);
+        }
         out.push(
             dpid,
             Message::FlowMod(FlowMod {
@@ -167,18 +188,23 @@ impl Forwarding {
                 ..flow_mod_defaults()
             }),
         );
+        self.reroute(through, topo, hosts, out);
+    }
+
+    /// The directed pairs whose paths cross switch `dpid`.
+    fn pairs_through(&self, dpid: u64) -> Vec<(MacAddr, MacAddr)> {
+        self.paths
+            .iter()
+            .filter(|(_, hops)| hops.iter().any(|h| h.dpid == dpid))
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// A switch left: its flood plan and the paths through it are gone;
     /// paths that crossed it move elsewhere.
     pub fn switch_gone(&mut self, dpid: u64, topo: &Topology, hosts: &HostTable, out: &mut Outbox) {
         self.flood.remove(&dpid);
-        let affected: Vec<_> = self
-            .paths
-            .iter()
-            .filter(|(_, hops)| hops.iter().any(|h| h.dpid == dpid))
-            .map(|(k, _)| *k)
-            .collect();
+        let affected = self.pairs_through(dpid);
         self.reroute(affected, topo, hosts, out);
     }
 
@@ -242,7 +268,8 @@ impl Forwarding {
             .retain(|dpid, _| topo.switches().contains_key(dpid));
     }
 
-    /// Handles a PACKET_IN that is not LLDP.
+    /// Handles a PACKET_IN that is not LLDP; returns true if the host
+    /// table changed (a new host, address or location).
     pub fn packet_in(
         &mut self,
         topo: &Topology,
@@ -251,12 +278,15 @@ impl Forwarding {
         pi: &PacketIn,
         now: Instant,
         out: &mut Outbox,
-    ) {
-        let Some(in_port) = pi.in_port() else { return };
+    ) -> bool {
+        let Some(in_port) = pi.in_port() else {
+            return false;
+        };
         let Ok(pkt) = PacketSummary::parse(&pi.data) else {
             self.stats.unparsable += 1;
-            return;
+            return false;
         };
+        let mut hosts_changed = false;
         let at = PortRef {
             dpid,
             port: in_port,
@@ -270,34 +300,42 @@ impl Forwarding {
                 L3::Ipv6 { src, .. } if !src.is_unicast_link_local() => Some(IpAddr::V6(*src)),
                 _ => None,
             };
-            if let Learned::Moved { .. } = hosts.learn(src, src_ip, at, now) {
-                self.host_moved(src, topo, out);
+            match hosts.learn(src, src_ip, at, now) {
+                Learned::Known => {}
+                Learned::New => hosts_changed = true,
+                Learned::Moved { .. } => {
+                    hosts_changed = true;
+                    self.host_moved(src, topo, out);
+                }
             }
         }
         if dst.is_multicast() {
             // Group-addressed frames from a link port were already flooded by
             // the flood flows; sending them on again could loop.
             if !edge {
-                return;
+                return hosts_changed;
             }
             if let L3::Arp(arp) = &pkt.l3 {
                 if arp.op == ArpOp::Request && self.proxy_arp(hosts, dpid, in_port, arp, out) {
-                    return;
+                    return hosts_changed;
                 }
             }
             self.flood(topo, dpid, in_port, pi.data.clone(), out);
-            return;
+            return hosts_changed;
         }
         let Some(dst_host) = hosts.get(&dst) else {
             if edge {
-                self.flood_unknown_unicast(topo, dpid, in_port, &pi.data, out);
+                self.flood_unknown_unicast(dpid, in_port, &pi.data, out);
             }
-            return;
+            return hosts_changed;
         };
         let dst_at = dst_host.at;
         if let Some(src_host) = hosts.get(&src) {
+            // A PACKET_IN for a known pair means its flows are missing
+            // somewhere (expired, or wiped by a reconnecting switch): send
+            // them again even if the path is unchanged.
             let src_at = src_host.at;
-            self.install_pair(topo, src, src_at, dst, dst_at, out);
+            self.install_pair(topo, src, src_at, dst, dst_at, true, out);
         }
         out.push(
             dst_at.dpid,
@@ -307,6 +345,7 @@ impl Forwarding {
                 pi.data.clone(),
             ),
         );
+        hosts_changed
     }
 
     /// Answers an ARP request for a known address; false if it is unknown.
@@ -363,20 +402,13 @@ impl Forwarding {
     /// Delivers a frame for an unknown host straight to every edge port but
     /// the one it came from. Flood flows only carry group-addressed frames,
     /// so a unicast frame is not sent across links where it would miss.
-    fn flood_unknown_unicast(
-        &mut self,
-        topo: &Topology,
-        dpid: u64,
-        in_port: u32,
-        data: &[u8],
-        out: &mut Outbox,
-    ) {
-        for &sw in topo.switches().keys() {
-            let actions: Vec<Action> = topo
-                .edge_ports(sw)
-                .into_iter()
-                .filter(|&p| !(sw == dpid && p == in_port))
-                .map(output)
+    fn flood_unknown_unicast(&mut self, dpid: u64, in_port: u32, data: &[u8], out: &mut Outbox) {
+        for (&sw, plan) in &self.flood {
+            let actions: Vec<Action> = plan
+                .edge
+                .iter()
+                .filter(|&&p| !(sw == dpid && p == in_port))
+                .map(|&p| output(p))
                 .collect();
             if !actions.is_empty() {
                 out.push(
@@ -388,7 +420,9 @@ impl Forwarding {
         self.stats.flooded += 1;
     }
 
-    /// Installs the flows of both directions between two hosts.
+    /// Installs the flows of both directions between two hosts. Unless
+    /// `refresh`, a direction whose path is unchanged gets no messages.
+    #[allow(clippy::too_many_arguments)]
     fn install_pair(
         &mut self,
         topo: &Topology,
@@ -396,50 +430,61 @@ impl Forwarding {
         a_at: PortRef,
         b: MacAddr,
         b_at: PortRef,
+        refresh: bool,
         out: &mut Outbox,
     ) -> bool {
         let Some(links) = topo.path(a_at.dpid, b_at.dpid, pair_selector(a, b)) else {
             return false;
         };
-        let forward: Vec<Hop> = links
-            .iter()
-            .map(|l| Hop {
-                dpid: l.src.dpid,
-                out_port: l.src.port,
-            })
-            .chain(std::iter::once(Hop {
-                dpid: b_at.dpid,
-                out_port: b_at.port,
-            }))
-            .collect();
-        let backward: Vec<Hop> = links
+        let hops = |from: PortRef, through: Vec<(u64, u32)>, to: PortRef| -> Vec<Hop> {
+            let last = Hop {
+                dpid: to.dpid,
+                in_port: None,
+                out_port: to.port,
+            };
+            let mut hops: Vec<Hop> = through
+                .into_iter()
+                .map(|(dpid, out_port)| Hop {
+                    dpid,
+                    in_port: None,
+                    out_port,
+                })
+                .chain(std::iter::once(last))
+                .collect();
+            hops[0].in_port = Some(from.port);
+            hops
+        };
+        let there = links.iter().map(|l| (l.src.dpid, l.src.port)).collect();
+        let back = links
             .iter()
             .rev()
-            .map(|l| Hop {
-                dpid: l.dst.dpid,
-                out_port: l.dst.port,
-            })
-            .chain(std::iter::once(Hop {
-                dpid: a_at.dpid,
-                out_port: a_at.port,
-            }))
+            .map(|l| (l.dst.dpid, l.dst.port))
             .collect();
-        self.install_direction(a, b, forward, out);
-        self.install_direction(b, a, backward, out);
+        self.install_direction(a, b, hops(a_at, there, b_at), refresh, out);
+        self.install_direction(b, a, hops(b_at, back, a_at), refresh, out);
         true
     }
 
     /// Installs one direction's flows, removing those of an older path that
     /// the new one no longer crosses.
-    fn install_direction(&mut self, src: MacAddr, dst: MacAddr, hops: Vec<Hop>, out: &mut Outbox) {
+    fn install_direction(
+        &mut self,
+        src: MacAddr,
+        dst: MacAddr,
+        hops: Vec<Hop>,
+        refresh: bool,
+        out: &mut Outbox,
+    ) {
         let old = self.paths.get(&(src, dst));
-        if old == Some(&hops) {
+        if old == Some(&hops) && !refresh {
             return;
         }
-        if let Some(old) = old {
-            let now_on: HashSet<u64> = hops.iter().map(|h| h.dpid).collect();
-            for h in old.iter().filter(|h| !now_on.contains(&h.dpid)) {
-                out.push(h.dpid, delete_pair_flow(src, dst));
+        if let Some(old) = old.filter(|old| **old != hops) {
+            // Flows of the old path that the new one does not overwrite.
+            let kept: HashSet<(u64, Option<u32>)> =
+                hops.iter().map(|h| (h.dpid, h.in_port)).collect();
+            for h in old.iter().filter(|h| !kept.contains(&(h.dpid, h.in_port))) {
+                out.push(h.dpid, delete_flow(h.flow_match(src, dst)));
             }
             self.stats.paths_rerouted += 1;
         }
@@ -452,7 +497,7 @@ impl Forwarding {
                     priority: PRIORITY_PATH,
                     // The ingress flow reports its expiry, which ends the pair's record.
                     flags: if i == 0 { FLAG_SEND_FLOW_REM } else { 0 },
-                    match_: pair_match(src, dst),
+                    match_: h.flow_match(src, dst),
                     instructions: vec![Instruction::ApplyActions(vec![output(h.out_port)])],
                     ..flow_mod_defaults()
                 }),
@@ -501,14 +546,14 @@ impl Forwarding {
             .collect();
         for (a, b) in unordered {
             let placed = match (hosts.get(&a), hosts.get(&b)) {
-                (Some(ha), Some(hb)) => self.install_pair(topo, a, ha.at, b, hb.at, out),
+                (Some(ha), Some(hb)) => self.install_pair(topo, a, ha.at, b, hb.at, false, out),
                 _ => false,
             };
             if !placed {
                 for (s, d) in [(a, b), (b, a)] {
                     if let Some(hops) = self.paths.remove(&(s, d)) {
                         for h in hops {
-                            out.push(h.dpid, delete_pair_flow(s, d));
+                            out.push(h.dpid, delete_flow(h.flow_match(s, d)));
                         }
                     }
                 }
@@ -535,9 +580,15 @@ impl Forwarding {
         }
     }
 
-    /// A flow expired: if it was the ingress flow of a pair, the pair is idle.
+    /// A flow expired: if it was the ingress flow of a pair, the pair is
+    /// idle. Removals the controller asked for are not expiries: the pair
+    /// may already have been installed again.
     pub fn flow_removed(&mut self, dpid: u64, fr: &FlowRemoved) {
-        if fr.cookie & COOKIE_KIND_MASK != COOKIE_PATH {
+        let expired = matches!(
+            fr.reason,
+            FlowRemovedReason::IdleTimeout | FlowRemovedReason::HardTimeout
+        );
+        if !expired || fr.cookie & COOKIE_KIND_MASK != COOKIE_PATH {
             return;
         }
         let (mut src, mut dst) = (None, None);
@@ -562,14 +613,14 @@ impl Forwarding {
     }
 }
 
-/// Removes the flow of one direction of a pair from a switch.
-fn delete_pair_flow(src: MacAddr, dst: MacAddr) -> Message {
+/// Removes one path flow (exactly this match) from a switch.
+fn delete_flow(match_: Match) -> Message {
     Message::FlowMod(FlowMod {
         cookie: COOKIE_PATH,
         cookie_mask: COOKIE_KIND_MASK,
         command: FlowModCommand::DeleteStrict,
         priority: PRIORITY_PATH,
-        match_: pair_match(src, dst),
+        match_,
         ..flow_mod_defaults()
     })
 }

@@ -32,7 +32,8 @@ pub async fn run(
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let accept = tokio::spawn(accept_loop(listener, events_tx));
     let mut writers: HashMap<ConnId, mpsc::UnboundedSender<Bytes>> = HashMap::new();
-    let mut published = u64::MAX;
+    snapshots.send_replace(Arc::new(controller.view()));
+    let mut published = controller.version();
     tokio::pin!(shutdown);
     loop {
         let deadline = controller
@@ -54,15 +55,20 @@ pub async fn run(
                 controller.handle_timeout(std::time::Instant::now());
             }
         }
-        while let Some((conn, bytes)) = controller.poll_transmit() {
-            if let Some(w) = writers.get(&conn) {
-                let _ = w.send(bytes);
+        // Closing a connection can reroute traffic, which queues messages
+        // for other switches: repeat until both queues are empty.
+        loop {
+            while let Some((conn, bytes)) = controller.poll_transmit() {
+                if let Some(w) = writers.get(&conn) {
+                    let _ = w.send(bytes);
+                }
             }
-        }
-        while let Some((conn, _reason)) = controller.poll_close() {
+            let Some((conn, _reason)) = controller.poll_close() else {
+                break;
+            };
             // Dropping the writer ends the connection once its queue is written.
             writers.remove(&conn);
-            controller.handle_disconnect(conn, std::time::Instant::now());
+            controller.handle_disconnect(conn);
         }
         if controller.version() != published {
             published = controller.version();
@@ -87,7 +93,7 @@ fn handle(
         Event::Data(conn, bytes) => controller.handle_bytes(conn, now, &bytes),
         Event::Disconnected(conn) => {
             writers.remove(&conn);
-            controller.handle_disconnect(conn, now);
+            controller.handle_disconnect(conn);
         }
     }
 }

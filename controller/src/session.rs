@@ -17,6 +17,7 @@ use edgeflow_proto::ofp::{
 };
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+use tracing::warn;
 
 /// OFPMPF_REPLY_MORE: more parts of this multipart reply follow.
 const MULTIPART_REPLY_MORE: u16 = 1;
@@ -132,11 +133,18 @@ impl Session {
         matches!(self.state, State::Closed)
     }
 
-    /// Queues a message with a fresh transaction id and returns that id.
+    /// Queues a message with a fresh transaction id and returns that id. A
+    /// message too long for the 16-bit length field (a PACKET_OUT carrying a
+    /// jumbo frame) is dropped with a warning rather than corrupting the stream.
     pub fn send(&mut self, body: Message) -> u32 {
         let xid = self.next_xid;
         self.next_xid = self.next_xid.wrapping_add(1).max(1);
-        OfpMsg { xid, body }.emit_to(&mut self.out);
+        let msg = OfpMsg { xid, body };
+        if msg.buffer_len() > usize::from(u16::MAX) {
+            warn!(dpid = ?self.dpid, kind = msg.body.name(), len = msg.buffer_len(), "message too long for OpenFlow, dropped");
+        } else {
+            msg.emit_to(&mut self.out);
+        }
         xid
     }
 
@@ -217,14 +225,15 @@ impl Session {
 
     /// When [`Session::handle_timeout`] next has something to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let liveness = if self.echo_outstanding {
+            self.last_rx + self.config.echo_timeout
+        } else {
+            self.last_rx + self.config.echo_interval
+        };
         match self.state {
             State::Closed => None,
-            State::Ready if self.echo_outstanding => Some(self.last_rx + self.config.echo_timeout),
-            State::Ready => Some(self.last_rx + self.config.echo_interval),
-            _ => Some(
-                (self.started + self.config.handshake_timeout)
-                    .min(self.last_rx + self.config.echo_interval),
-            ),
+            State::Ready => Some(liveness),
+            _ => Some(liveness.min(self.started + self.config.handshake_timeout)),
         }
     }
 
@@ -290,7 +299,7 @@ impl Session {
                     ),
                 );
             }
-            other => self.close(format!("expected HELLO, got {}", message_name(&other))),
+            other => self.close(format!("expected HELLO, got {}", other.name())),
         }
     }
 
@@ -398,40 +407,4 @@ impl Session {
 /// and group); callers override what matters.
 pub fn flow_mod_defaults() -> FlowMod {
     FlowMod::add(0, Match::new(), Vec::new())
-}
-
-/// A short name of a message kind, for logs.
-pub fn message_name(m: &Message) -> &'static str {
-    match m {
-        Message::Hello(_) => "HELLO",
-        Message::Error(_) => "ERROR",
-        Message::EchoRequest(_) => "ECHO_REQUEST",
-        Message::EchoReply(_) => "ECHO_REPLY",
-        Message::Experimenter(_) => "EXPERIMENTER",
-        Message::FeaturesRequest => "FEATURES_REQUEST",
-        Message::FeaturesReply(_) => "FEATURES_REPLY",
-        Message::GetConfigRequest => "GET_CONFIG_REQUEST",
-        Message::GetConfigReply(_) => "GET_CONFIG_REPLY",
-        Message::SetConfig(_) => "SET_CONFIG",
-        Message::PacketIn(_) => "PACKET_IN",
-        Message::FlowRemoved(_) => "FLOW_REMOVED",
-        Message::PortStatus(_) => "PORT_STATUS",
-        Message::PacketOut(_) => "PACKET_OUT",
-        Message::FlowMod(_) => "FLOW_MOD",
-        Message::GroupMod(_) => "GROUP_MOD",
-        Message::PortMod(_) => "PORT_MOD",
-        Message::TableMod(_) => "TABLE_MOD",
-        Message::MultipartRequest(_) => "MULTIPART_REQUEST",
-        Message::MultipartReply(_) => "MULTIPART_REPLY",
-        Message::BarrierRequest => "BARRIER_REQUEST",
-        Message::BarrierReply => "BARRIER_REPLY",
-        Message::QueueGetConfigRequest(_) => "QUEUE_GET_CONFIG_REQUEST",
-        Message::QueueGetConfigReply(_) => "QUEUE_GET_CONFIG_REPLY",
-        Message::RoleRequest(_) => "ROLE_REQUEST",
-        Message::RoleReply(_) => "ROLE_REPLY",
-        Message::GetAsyncRequest => "GET_ASYNC_REQUEST",
-        Message::GetAsyncReply(_) => "GET_ASYNC_REPLY",
-        Message::SetAsync(_) => "SET_ASYNC",
-        Message::MeterMod(_) => "METER_MOD",
-    }
 }

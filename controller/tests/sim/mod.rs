@@ -260,7 +260,7 @@ impl Net {
                 progress = true;
             }
             while let Some((conn, _)) = self.ctrl.poll_close() {
-                self.ctrl.handle_disconnect(conn, self.now);
+                self.ctrl.handle_disconnect(conn);
                 if let Some(dpid) = self.by_conn.remove(&conn) {
                     self.switches.remove(&dpid);
                 }
@@ -347,6 +347,9 @@ impl Net {
             if let Action::Output { port, .. } = a {
                 if *port == ofp::port::CONTROLLER {
                     self.packet_in(dpid, in_port, frame);
+                } else if *port == in_port {
+                    // Like Open vSwitch, never send a frame back where it came from.
+                    continue;
                 } else {
                     assert!(
                         *port <= ofp::port::MAX,
@@ -504,6 +507,27 @@ impl Net {
             );
         }
         self.drive();
+    }
+
+    /// The switch drops its connection and connects again (a new connection
+    /// id) with an empty flow table, as Open vSwitch does after an inactivity
+    /// probe fails, before the controller has noticed the old one is dead.
+    pub fn reconnect(&mut self, dpid: u64) {
+        let sw = self.switches.get_mut(&dpid).expect("switch exists");
+        let conn = sw.conn + 1000;
+        sw.conn = conn;
+        sw.flows.clear();
+        sw.inbuf.clear();
+        self.by_conn.retain(|_, d| *d != dpid);
+        self.by_conn.insert(conn, dpid);
+        self.ctrl.handle_connect(conn, self.now);
+        self.switch_says(conn, 0, Message::Hello(Hello::standard()));
+        self.drive();
+    }
+
+    /// Moves a host to another port.
+    pub fn move_host(&mut self, host: usize, to: PortAt) {
+        self.hosts[host].at = to;
     }
 
     /// Total PACKET_INs sent by all switches.
