@@ -14,16 +14,20 @@ use axum::{Json, Router};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// What the handlers read: the newest topology snapshot.
+/// What the handlers read: the newest snapshots the controller published.
 #[derive(Clone)]
 pub struct ApiState {
     topology: watch::Receiver<Arc<model::Topology>>,
+    stats: watch::Receiver<model::ControllerStats>,
 }
 
 impl ApiState {
-    /// State reading snapshots from the controller's channel.
-    pub fn new(topology: watch::Receiver<Arc<model::Topology>>) -> ApiState {
-        ApiState { topology }
+    /// State reading snapshots from the controller's channels.
+    pub fn new(
+        topology: watch::Receiver<Arc<model::Topology>>,
+        stats: watch::Receiver<model::ControllerStats>,
+    ) -> ApiState {
+        ApiState { topology, stats }
     }
 }
 
@@ -31,6 +35,7 @@ impl ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/topology", get(topology))
+        .route("/api/v1/stats", get(stats))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .fallback(not_found)
@@ -39,6 +44,10 @@ pub fn router(state: ApiState) -> Router {
 
 async fn topology(State(s): State<ApiState>) -> Json<Arc<model::Topology>> {
     Json(s.topology.borrow().clone())
+}
+
+async fn stats(State(s): State<ApiState>) -> Json<model::ControllerStats> {
+    Json(*s.stats.borrow())
 }
 
 async fn live() -> Json<serde_json::Value> {
@@ -111,7 +120,10 @@ mod tests {
     #[tokio::test]
     async fn topology_serves_the_newest_snapshot() {
         let (tx, rx) = watch::channel(Arc::new(model::Topology::default()));
-        let app = router(ApiState::new(rx));
+        let app = router(ApiState::new(
+            rx,
+            watch::channel(model::ControllerStats::default()).1,
+        ));
         tx.send(Arc::new(sample())).unwrap();
         let (status, body) = get_json(app, "/api/v1/topology").await;
         assert_eq!(status, StatusCode::OK);
@@ -123,14 +135,20 @@ mod tests {
     #[tokio::test]
     async fn not_ready_until_first_snapshot_and_json_404() {
         let (tx, rx) = watch::channel(Arc::new(model::Topology::default()));
-        let app = router(ApiState::new(rx));
+        let app = router(ApiState::new(
+            rx,
+            watch::channel(model::ControllerStats::default()).1,
+        ));
         let (status, _) = get_json(app.clone(), "/health/ready").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         tx.send(Arc::new(sample())).unwrap();
         let (status, _) = get_json(app.clone(), "/health/ready").await;
         assert_eq!(status, StatusCode::OK);
-        let (status, body) = get_json(app, "/api/v1/nope").await;
+        let (status, body) = get_json(app.clone(), "/api/v1/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(body["error"].is_string());
+        let (status, body) = get_json(app, "/api/v1/stats").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["packet_in"], 0);
     }
 }

@@ -80,3 +80,34 @@ pub struct HostView {
     /// Port it is attached to.
     pub port_no: u32,
 }
+
+/// Controller counters, refreshed at most once a second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ControllerStats {
+    /// Switches that finished the handshake.
+    pub switches: usize,
+    /// Directed inter-switch links.
+    pub links: usize,
+    /// Hosts known.
+    pub hosts: usize,
+    /// Host-pair paths installed now (one per direction).
+    pub paths: usize,
+    /// PACKET_INs received.
+    pub packet_in: u64,
+    /// Switch sessions closed on a protocol error or timeout.
+    pub sessions_failed: u64,
+    /// LLDP frames received that this controller did not send.
+    pub lldp_foreign: u64,
+    /// LLDP frames that could not be parsed.
+    pub lldp_malformed: u64,
+    /// ARP requests answered by the controller.
+    pub proxy_arp: u64,
+    /// Frames flooded.
+    pub flooded: u64,
+    /// Host-pair paths installed since start (one per direction).
+    pub paths_installed: u64,
+    /// Paths moved off failed links or switches.
+    pub paths_rerouted: u64,
+    /// PACKET_INs whose frame could not be parsed.
+    pub unparsable: u64,
+}

@@ -363,6 +363,26 @@ impl Controller {
         }
     }
 
+    /// The counters for the API.
+    pub fn stats(&self) -> model::ControllerStats {
+        let f = &self.forwarding.stats;
+        model::ControllerStats {
+            switches: self.topo.switches().len(),
+            links: self.topo.links().len(),
+            hosts: self.hosts.len(),
+            paths: self.forwarding.path_count(),
+            packet_in: self.counters.packet_in,
+            sessions_failed: self.counters.sessions_failed,
+            lldp_foreign: self.discovery.foreign,
+            lldp_malformed: self.discovery.malformed,
+            proxy_arp: f.proxy_arp,
+            flooded: f.flooded,
+            paths_installed: f.paths_installed,
+            paths_rerouted: f.paths_rerouted,
+            unparsable: f.unparsable,
+        }
+    }
+
     /// A snapshot of switches, links and hosts for the API.
     pub fn view(&self) -> model::Topology {
         let switches = self

@@ -125,14 +125,22 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|e| format!("cannot listen for the API on {}: {e}", cfg.api_listen))?;
         info!(switches = %cfg.listen, api = %cfg.api_listen, "edgeflow listening");
         let (snapshots, snapshot_rx) = tokio::sync::watch::channel(Arc::new(Default::default()));
-        let app = edgeflow_api::router(edgeflow_api::ApiState::new(snapshot_rx));
+        let (stats, stats_rx) = tokio::sync::watch::channel(Default::default());
+        let app = edgeflow_api::router(edgeflow_api::ApiState::new(snapshot_rx, stats_rx));
         let api = tokio::spawn(async move {
             if let Err(e) = axum::serve(api_listener, app).await {
                 error!(error = %e, "API server failed");
             }
         });
         let controller = Controller::new(controller_config);
-        edgeflow_controller::runtime::run(listener, controller, snapshots, shutdown_signal()).await;
+        edgeflow_controller::runtime::run(
+            listener,
+            controller,
+            snapshots,
+            stats,
+            shutdown_signal(),
+        )
+        .await;
         api.abort();
         Ok::<(), Box<dyn std::error::Error>>(())
     })

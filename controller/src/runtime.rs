@@ -13,6 +13,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{info, warn, Instrument};
 
+/// How often the counters for the API are refreshed.
+const STATS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Bytes read per socket read.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -27,6 +30,7 @@ pub async fn run(
     listener: TcpListener,
     mut controller: Controller,
     snapshots: watch::Sender<Arc<model::Topology>>,
+    stats: watch::Sender<model::ControllerStats>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
@@ -34,6 +38,7 @@ pub async fn run(
     let mut writers: HashMap<ConnId, mpsc::UnboundedSender<Bytes>> = HashMap::new();
     snapshots.send_replace(Arc::new(controller.view()));
     let mut published = controller.version();
+    let mut stats_at = Instant::now();
     tokio::pin!(shutdown);
     loop {
         let deadline = controller
@@ -73,6 +78,13 @@ pub async fn run(
         if controller.version() != published {
             published = controller.version();
             snapshots.send_replace(Arc::new(controller.view()));
+        }
+        if stats_at.elapsed() >= STATS_INTERVAL {
+            stats_at = Instant::now();
+            stats.send_if_modified(|s| {
+                let fresh = controller.stats();
+                std::mem::replace(s, fresh) != fresh
+            });
         }
     }
     accept.abort();
