@@ -87,10 +87,7 @@ def edgeflow_factory(request, clean_mininet):
                   % (ctl.logpath, " [process had exited with %s]" % ctl.proc.returncode
                      if died else "", ctl.tail()))
         else:
-            try:
-                os.unlink(ctl.logpath)
-            except OSError:
-                pass
+            ctl.cleanup()
 
 
 @pytest.fixture

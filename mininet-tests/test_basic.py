@@ -8,8 +8,9 @@ import topos
 
 TOPO_NAMES = list(topos.TOPOS)
 
-# the fat-tree has 32 inter-switch links to discover
-LINK_TIMEOUT = {"fattree4": 30, "linear4": 20, "tree3x2": 20, "edgecloud": 25}
+# seconds to wait for the reported links to equal the real ones (the fat-tree
+# has 32 inter-switch links, 64 directions, to discover)
+LINK_TIMEOUT = {"fattree4": 30, "linear4": 30, "tree3x2": 30, "edgecloud": 30}
 
 
 def _start(nets, name, bw=None):

@@ -23,7 +23,7 @@ fi
 
 # ---- Debian packages --------------------------------------------------------
 PKGS=(openvswitch-switch openvswitch-testcontroller mininet iperf3 ethtool tshark
-      python3-pytest iputils-ping iproute2 net-tools psmisc procps)
+      python3-pytest python3-pytest-timeout iputils-ping iproute2 net-tools psmisc procps)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
