@@ -111,6 +111,7 @@ impl Controller {
     pub fn handle_connect(&mut self, conn: ConnId, now: Instant) {
         self.sessions
             .insert(conn, Session::new(self.config.session, now));
+        self.discovery.start(now);
         self.pending.push(conn);
     }
 
@@ -282,7 +283,13 @@ impl Controller {
                 self.topology_changed(&removed, out);
                 if up && ps.reason != PortReason::Delete {
                     // Probe at once so a link that came back is found within milliseconds.
-                    out.push(dpid, self.discovery.probe(dpid, port_no, ps.desc.hw_addr));
+                    self.probe_port(
+                        PortRef {
+                            dpid,
+                            port: port_no,
+                        },
+                        out,
+                    );
                 }
             }
             Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),
@@ -332,6 +339,24 @@ impl Controller {
                 debug!(count = gone.len(), "forgot hosts learned on a link port");
             }
             self.topology_changed(&replaced, out);
+            // The reverse direction is proven by a probe the other way; send
+            // it now rather than at the next round (the neighbour may have
+            // become ready after its own first probes went out).
+            let reverse = Link {
+                src: link.dst,
+                dst: link.src,
+            };
+            if !self.topo.has_link(reverse) {
+                self.probe_port(link.dst, out);
+            }
+        }
+    }
+
+    /// Sends one probe out of a port, if the port is known.
+    fn probe_port(&self, at: PortRef, out: &mut Outbox) {
+        let sw = self.topo.switches().get(&at.dpid);
+        if let Some(p) = sw.and_then(|sw| sw.ports.get(&at.port)) {
+            out.push(at.dpid, self.discovery.probe(at.dpid, at.port, p.hw_addr));
         }
     }
 

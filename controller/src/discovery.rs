@@ -76,6 +76,13 @@ impl Discovery {
         &self.config
     }
 
+    /// Starts the probe timer if it is not running: the first round comes
+    /// one interval after the first switch connects.
+    pub fn start(&mut self, now: Instant) {
+        self.next_probe
+            .get_or_insert(now + self.config.probe_interval);
+    }
+
     /// True when a probe round is due; schedules the next one.
     pub fn probe_due(&mut self, now: Instant) -> bool {
         match self.next_probe {

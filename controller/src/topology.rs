@@ -197,6 +197,13 @@ impl Topology {
         v
     }
 
+    /// True if this directed link is known.
+    pub fn has_link(&self, l: Link) -> bool {
+        self.by_src
+            .get(&l.src)
+            .is_some_and(|&e| self.graph[e].link == l)
+    }
+
     /// True if the port has a link attached in either direction.
     pub fn is_link_port(&self, p: PortRef) -> bool {
         self.by_src.contains_key(&p) || self.by_dst.contains_key(&p)

@@ -377,3 +377,35 @@ fn silent_connection_does_not_spin_the_timer() {
     }
     panic!("the silent connection was never closed");
 }
+
+#[test]
+fn probe_rounds_run_while_switches_chat() {
+    // A switch that keeps talking (echo requests every few seconds) must not
+    // push the probe timer away: the controller wants to wake within one
+    // probe interval of the first connection.
+    let mut net = Net::new(&[(1, 2)], &[], &[]);
+    let conn = net.switches[&1].conn;
+    net.ctrl.handle_connect(conn, net.now);
+    let next = net.ctrl.poll_timeout().expect("a timer is pending");
+    assert!(
+        next <= net.now + Duration::from_secs(1),
+        "{:?}",
+        next - net.now
+    );
+}
+
+#[test]
+fn probes_reaching_a_switch_during_its_handshake_are_not_lost() {
+    // s1 becomes ready first and probes at once; s2 is still in its
+    // handshake when s1's probe arrives: the link s1 -> s2 must still be
+    // known without waiting for the next probe round.
+    let mut net = Net::new(&[(1, 2), (2, 2)], &[((1, 1), (2, 1))], &[]);
+    let (c1, c2) = (net.switches[&1].conn, net.switches[&2].conn);
+    net.ctrl.handle_connect(c1, net.now);
+    net.switch_says(c1, 0, Message::Hello(Hello::standard()));
+    net.drive();
+    net.ctrl.handle_connect(c2, net.now);
+    net.switch_says(c2, 0, Message::Hello(Hello::standard()));
+    net.drive();
+    assert_eq!(net.ctrl.topology().links().len(), 2);
+}
