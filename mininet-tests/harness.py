@@ -28,8 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 RESULTS_DIR = os.path.join(HERE, "results")
 
-OF_PORT = 6653
-API_PORT = 8080
+# Ports edgeflow listens on for the tests (127.0.0.1 only).  Override when
+# something else on the machine already uses the defaults.
+OF_PORT = int(os.environ.get("EDGEFLOW_OF_PORT", "6653"))
+API_PORT = int(os.environ.get("EDGEFLOW_API_PORT", "8080"))
 API_URL = "http://127.0.0.1:%d" % API_PORT
 
 
@@ -276,7 +278,10 @@ def wait_port_free(port, timeout=15):
     deadline = time.time() + timeout
     while port_listening(port):
         if time.time() > deadline:
-            raise RuntimeError("port %d still in use: %s" % (port, sh("ss -ltnp").stdout))
+            raise RuntimeError(
+                "127.0.0.1:%d is still in use by another process (not started by this test); "
+                "stop it or set EDGEFLOW_OF_PORT / EDGEFLOW_API_PORT:\n%s"
+                % (port, sh("ss -ltnp 'sport = :%d'" % port).stdout))
         time.sleep(0.2)
 
 

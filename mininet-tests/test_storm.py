@@ -13,9 +13,11 @@ window (rx_packets deltas from ``ovs-ofctl dump-ports``, LOCAL left out):
   * host chatter: idle Mininet hosts still send the odd IPv6 router
     solicitation / MLD report (exponential back-off from 4 s) or an ARP
     re-probe.  A flooded multicast is received once per spanning-tree link
-    plus the ingress port, i.e. by n_switches (20) ports.  Allow 0.5 such
-    packets per host per second: 16 * 0.5 * 5 * 20 = 800.
-  -> bound 1760 packets in 5 s with the default interval (scaled if
+    plus the ingress port, i.e. by n_switches (20) ports.  Allow 1 such
+    packet per host per second: 16 * 1 * 5 * 20 = 1600.  (Measured with
+    edgeflow: ~840 packets in the window in total, LLDP included; the rest
+    is flooded IPv6 router solicitations / MLD reports from the hosts.)
+  -> bound 2560 packets in 5 s with the default interval (scaled if
      EDGEFLOW_ARGS sets --lldp-interval-ms).
 A storm (a broadcast looping over the 4 core paths) gives thousands of
 packets per second per port, i.e. >100000 in the window: far above the bound.
@@ -54,7 +56,7 @@ def test_no_broadcast_storm(edgeflow, nets):
     n_host_ports = len(net.hosts)
     interval = lldp_interval_s(edgeflow)
     lldp_expected = n_isw_ports * WINDOW / interval
-    bound = 3 * lldp_expected + 0.5 * n_host_ports * WINDOW * len(net.switches)
+    bound = 3 * lldp_expected + 1.0 * n_host_ports * WINDOW * len(net.switches)
 
     before = harness.all_port_counters(net)
     t0 = time.time()
