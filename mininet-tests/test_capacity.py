@@ -9,6 +9,8 @@ edgeflow must reach at least 2x the RSTP aggregate.  Both figures are printed
 and appended to results/capacity.jsonl.
 """
 
+import time
+
 import harness
 import topos
 
@@ -23,6 +25,27 @@ def pairs():
             for p in (0, 1) for e in (1, 2) for n in (1, 2)]
 
 
+def run_transfers(net):
+    """The 8 parallel transfers, plus how many Mbit/s each inter-switch
+    link direction carried meanwhile (from dump-ports tx_bytes), to see how
+    the flows were spread."""
+    isw = topos.inter_switch_ports(net)
+    peer = topos.port_peer(net)
+    before = harness.all_port_counters(net)
+    t0 = time.time()
+    rates = harness.iperf3_parallel(net, pairs(), duration=DURATION)
+    after = harness.all_port_counters(net)
+    secs = time.time() - t0
+    d = harness.counter_delta(before, after, "tx_bytes")
+    links = {}
+    for (sw, port), b in d.items():
+        if port in isw.get(sw, ()):
+            mbps = b * 8 / secs / 1e6
+            if mbps >= 0.5:
+                links["%s->%s" % (sw, peer[(sw, port)][0])] = round(mbps, 1)
+    return rates, dict(sorted(links.items(), key=lambda kv: -kv[1]))
+
+
 def test_fattree_capacity(nets, edgeflow_factory, baseline_only):
     result = {"test": "capacity", "topo": "fattree4", "bw_mbps": BW, "duration_s": DURATION,
               "pairs": pairs()}
@@ -31,9 +54,10 @@ def test_fattree_capacity(nets, edgeflow_factory, baseline_only):
         net = nets.build(topos.FatTreeTopo(bw=BW), controller=False, rstp=True)
         loss, _ = harness.wait_rstp_converged(net, timeout=90)
         assert loss == 0, "RSTP fabric did not converge (pingall %.1f%% loss)" % loss
-        rates = harness.iperf3_parallel(net, pairs(), duration=DURATION)
+        rates, used = run_transfers(net)
         rstp_total = sum(r or 0 for r in rates)
         result["rstp_mbps"] = [r and round(r, 2) for r in rates]
+        result["rstp_link_mbps"] = used
         result["rstp_total_mbps"] = round(rstp_total, 2)
         print("\n[rstp] aggregate %.1f Mbit/s  (per pair %s)"
               % (rstp_total, ["%.1f" % (r or 0) for r in rates]))
@@ -51,9 +75,11 @@ def test_fattree_capacity(nets, edgeflow_factory, baseline_only):
         assert ok, "links not discovered:\n" + harness.describe_link_diff(expected, tj)
         loss, _ = harness.wait_pingall(net, timeout=20, label="[edgeflow] ")
         assert loss == 0, "edgeflow pingall lost %.1f%%" % loss
-        rates = harness.iperf3_parallel(net, pairs(), duration=DURATION)
+        rates, used = run_transfers(net)
         ef_total = sum(r or 0 for r in rates)
         result["edgeflow_mbps"] = [r and round(r, 2) for r in rates]
+        result["edgeflow_link_mbps"] = used
+        print("[edgeflow] inter-switch link load (Mbit/s, average over the run): %s" % used)
         result["edgeflow_total_mbps"] = round(ef_total, 2)
         result["ratio"] = round(ef_total / rstp_total, 2)
         print("[edgeflow] aggregate %.1f Mbit/s  (per pair %s); ratio %.2f"
