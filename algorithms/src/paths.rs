@@ -9,106 +9,59 @@ use petgraph::visit::{EdgeRef, NodeIndexable};
 use petgraph::Direction;
 use std::collections::VecDeque;
 
-/// Hop distances from `src` to every node (None where unreachable), indexed by node index.
-fn hop_distances<N, E>(g: &StableDiGraph<N, E>, src: NodeIndex) -> Vec<Option<u32>> {
+/// Hop distances from every node to `dst` (None where `dst` is unreachable),
+/// indexed by node index: a breadth-first search over incoming edges.
+fn hops_to<N, E>(g: &StableDiGraph<N, E>, dst: NodeIndex) -> Vec<Option<u32>> {
     let mut dist = vec![None; g.node_bound()];
     let mut queue = VecDeque::new();
-    dist[src.index()] = Some(0);
-    queue.push_back(src);
-    while let Some(n) = queue.pop_front() {
-        let d = dist[n.index()].unwrap_or(0);
-        for e in g.edges_directed(n, Direction::Outgoing) {
-            let t = e.target().index();
-            if dist[t].is_none() {
-                dist[t] = Some(d + 1);
-                queue.push_back(e.target());
+    dist[dst.index()] = Some(0);
+    queue.push_back((dst, 0));
+    while let Some((n, d)) = queue.pop_front() {
+        for e in g.edges_directed(n, Direction::Incoming) {
+            let s = e.source().index();
+            if dist[s].is_none() {
+                dist[s] = Some(d + 1);
+                queue.push_back((e.source(), d + 1));
             }
         }
     }
     dist
 }
 
-/// Number of distinct shortest paths from each node to `dst` (saturating),
-/// given hop distances from the source; zero for nodes off every shortest path.
-fn shortest_path_counts<N, E>(
-    g: &StableDiGraph<N, E>,
-    dist: &[Option<u32>],
-    dst: NodeIndex,
-) -> Vec<u64> {
-    let mut count = vec![0u64; g.node_bound()];
-    count[dst.index()] = 1;
-    // Visit nodes from the farthest (the destination) back towards the source.
-    let mut order: Vec<NodeIndex> = g
-        .node_indices()
-        .filter(|n| matches!((dist[n.index()], dist[dst.index()]), (Some(d), Some(dd)) if d < dd))
-        .collect();
-    order.sort_by_key(|n| std::cmp::Reverse(dist[n.index()]));
-    for n in order {
-        let d = dist[n.index()].unwrap_or(0);
-        count[n.index()] = g
-            .edges_directed(n, Direction::Outgoing)
-            .filter(|e| dist[e.target().index()] == Some(d + 1))
-            .fold(0u64, |acc, e| acc.saturating_add(count[e.target().index()]));
-    }
-    count
-}
-
-/// One shortest path (fewest hops) from `src` to `dst`, chosen among all
-/// equal-cost shortest paths by `selector` (for example a hash of the host
-/// pair), so that different selectors spread over the paths evenly.
+/// One shortest path (fewest hops) from `src` to `dst`. Wherever several
+/// next hops lie on shortest paths, `choose(hop, n)` picks one of the `n`
+/// (taken modulo `n`; `hop` counts from 0 at `src`; the candidates are in
+/// edge-index order), so callers decide how traffic spreads over
+/// equal-cost paths: by a hash, or by where the hosts sit.
 ///
 /// Returns the edges in order; an empty list when `src == dst`; `None` when
-/// `dst` is unreachable. Runs in O(V + E) without enumerating the paths.
-pub fn ecmp_path<N, E>(
+/// `dst` is unreachable. O(V + E).
+pub fn shortest_path_by<N, E>(
     g: &StableDiGraph<N, E>,
     src: NodeIndex,
     dst: NodeIndex,
-    selector: u64,
+    mut choose: impl FnMut(usize, usize) -> usize,
 ) -> Option<Vec<EdgeIndex>> {
     if !g.contains_node(src) || !g.contains_node(dst) {
         return None;
     }
-    let dist = hop_distances(g, src);
-    dist[dst.index()]?;
-    let count = shortest_path_counts(g, &dist, dst);
-    let mut pick = selector % count[src.index()].max(1);
-    let mut path = Vec::new();
+    let dist = hops_to(g, dst);
+    let mut left = dist[src.index()]?;
+    let mut path = Vec::with_capacity(left as usize);
     let mut at = src;
-    while at != dst {
-        let d = dist[at.index()].unwrap_or(0);
-        // Edges in a stable order so the same selector gives the same path.
-        let mut next: Vec<_> = g
+    while left > 0 {
+        let mut next: Vec<(EdgeIndex, NodeIndex)> = g
             .edges_directed(at, Direction::Outgoing)
-            .filter(|e| dist[e.target().index()] == Some(d + 1) && count[e.target().index()] > 0)
+            .filter(|e| dist[e.target().index()] == Some(left - 1))
             .map(|e| (e.id(), e.target()))
             .collect();
         next.sort_by_key(|(id, _)| id.index());
-        let mut chosen = None;
-        for (id, t) in next {
-            let c = count[t.index()];
-            if pick < c {
-                chosen = Some((id, t));
-                break;
-            }
-            pick -= c;
-        }
-        let (id, t) = chosen?;
+        let (id, t) = next[choose(path.len(), next.len()) % next.len()];
         path.push(id);
         at = t;
+        left -= 1;
     }
     Some(path)
-}
-
-/// Number of equal-cost shortest paths from `src` to `dst` (saturating at u64::MAX).
-pub fn shortest_path_count<N, E>(g: &StableDiGraph<N, E>, src: NodeIndex, dst: NodeIndex) -> u64 {
-    if !g.contains_node(src) || !g.contains_node(dst) {
-        return 0;
-    }
-    let dist = hop_distances(g, src);
-    if dist[dst.index()].is_none() {
-        return 0;
-    }
-    shortest_path_counts(g, &dist, dst)[src.index()]
 }
 
 /// A breadth-first spanning forest: for each connected component, a tree
@@ -201,27 +154,51 @@ mod tests {
         graph(20, &links)
     }
 
-    #[test]
-    fn fat_tree_has_four_paths_between_pods_and_selectors_use_all() {
-        let (g, n) = fat_tree();
-        assert_eq!(shortest_path_count(&g, n[12], n[14]), 4);
-        assert_eq!(shortest_path_count(&g, n[12], n[13]), 2);
-        let mut cores = HashSet::new();
-        for s in 0..4 {
-            let p = ecmp_path(&g, n[12], n[14], s).unwrap();
-            let hops = nodes_of(&g, n[12], &p);
-            assert_eq!(hops.len(), 5, "edge-agg-core-agg-edge: {hops:?}");
-            assert_eq!(*hops.last().unwrap(), 14);
-            cores.insert(hops[2]);
+    /// Picks branches from the digits of `x`, lowest digit at the first hop.
+    fn digits(mut x: usize) -> impl FnMut(usize, usize) -> usize {
+        move |_, n| {
+            let d = x % n;
+            x /= n;
+            d
         }
-        assert_eq!(cores.len(), 4, "four selectors use four different cores");
     }
 
     #[test]
-    fn every_path_is_connected_and_shortest() {
+    fn choices_reach_every_core_of_a_fat_tree() {
         let (g, n) = fat_tree();
-        for s in 0..50u64 {
-            let p = ecmp_path(&g, n[19], n[12], s.wrapping_mul(0x9e37_79b9_7f4a_7c15)).unwrap();
+        let mut first_hops = HashSet::new();
+        let mut cores = HashSet::new();
+        for x in 0..4 {
+            let p = shortest_path_by(&g, n[12], n[14], digits(x)).unwrap();
+            let hops = nodes_of(&g, n[12], &p);
+            assert_eq!(hops.len(), 5, "edge-agg-core-agg-edge: {hops:?}");
+            assert_eq!(*hops.last().unwrap(), 14);
+            first_hops.insert(hops[1]);
+            cores.insert(hops[2]);
+        }
+        assert_eq!(cores.len(), 4, "four choices use four cores");
+        assert_eq!(first_hops.len(), 2);
+        // Within a pod there are two paths, through either aggregation switch.
+        let aggs: HashSet<usize> = (0..2)
+            .map(|x| {
+                nodes_of(
+                    &g,
+                    n[12],
+                    &shortest_path_by(&g, n[12], n[13], digits(x)).unwrap(),
+                )[1]
+            })
+            .collect();
+        assert_eq!(aggs.len(), 2);
+    }
+
+    #[test]
+    fn every_choice_gives_a_connected_shortest_path() {
+        let (g, n) = fat_tree();
+        for x in 0..50usize {
+            let p = shortest_path_by(&g, n[19], n[12], |hop, k| {
+                x.wrapping_mul(31).wrapping_add(hop * 7) % k
+            })
+            .unwrap();
             assert_eq!(p.len(), 4);
             let mut at = n[19];
             for e in &p {
@@ -236,17 +213,15 @@ mod tests {
     #[test]
     fn same_node_and_unreachable() {
         let (g, n) = graph(3, &[(0, 1)]);
-        assert_eq!(ecmp_path(&g, n[0], n[0], 7), Some(vec![]));
-        assert_eq!(ecmp_path(&g, n[0], n[2], 7), None);
-        assert_eq!(shortest_path_count(&g, n[0], n[2]), 0);
+        assert_eq!(shortest_path_by(&g, n[0], n[0], digits(7)), Some(vec![]));
+        assert_eq!(shortest_path_by(&g, n[0], n[2], digits(7)), None);
     }
 
     #[test]
-    fn parallel_links_are_distinct_paths() {
+    fn parallel_links_are_distinct_choices() {
         let (g, n) = graph(2, &[(0, 1), (0, 1)]);
-        assert_eq!(shortest_path_count(&g, n[0], n[1]), 2);
-        let a = ecmp_path(&g, n[0], n[1], 0).unwrap();
-        let b = ecmp_path(&g, n[0], n[1], 1).unwrap();
+        let a = shortest_path_by(&g, n[0], n[1], digits(0)).unwrap();
+        let b = shortest_path_by(&g, n[0], n[1], digits(1)).unwrap();
         assert_ne!(a, b);
     }
 

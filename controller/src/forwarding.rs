@@ -9,10 +9,11 @@
 //!   and its edge ports, and drop those arriving on a link that is not on
 //!   the tree. No frame can circle, whatever loops the fabric has.
 //! * Unicast between two known hosts gets flows on every switch of a
-//!   shortest path, both directions, matched on the MAC pair. Among equal-cost
-//!   paths the pair's hash picks one, so host pairs spread over every link of
-//!   a fat-tree. The first packet is delivered straight to the destination
-//!   port, so it never races the flows being installed.
+//!   shortest path, both directions, matched on the MAC pair (and the host
+//!   port at the ingress). Among equal-cost paths the choice follows where
+//!   the hosts sit ([`Forwarding::spread`]), so host pairs spread over every
+//!   link of a fat-tree. The first packet is delivered straight to the
+//!   destination port, so it never races the flows being installed.
 //! * When links go away, the pairs whose paths used them move to another
 //!   shortest path at once.
 //!
@@ -116,10 +117,9 @@ pub struct Forwarding {
     pub stats: ForwardingStats,
 }
 
-/// A stable hash of an unordered host pair, so both directions pick the same path.
-fn pair_selector(a: MacAddr, b: MacAddr) -> u64 {
-    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-    splitmix64(splitmix64(lo.to_u64()) ^ hi.to_u64())
+/// A stable hash of a host pair.
+fn pair_hash(a: MacAddr, b: MacAddr) -> u64 {
+    splitmix64(splitmix64(a.to_u64()) ^ b.to_u64())
 }
 
 fn splitmix64(x: u64) -> u64 {
@@ -420,6 +420,41 @@ impl Forwarding {
         self.stats.flooded += 1;
     }
 
+    /// How a pair starting at `from` chooses among equal-cost next hops: at
+    /// the first hop by the host's rank among its switch's edge ports, at the
+    /// second by its switch's rank, further on by a hash of the pair. So the
+    /// hosts of one switch leave by different uplinks and the switches of one
+    /// pod by different cores (deterministic spreading in the manner of
+    /// Al-Fares et al.'s two-level fat-tree routing), where a hash alone
+    /// often stacks two busy hosts on one uplink.
+    fn spread(
+        &self,
+        topo: &Topology,
+        from: PortRef,
+        a: MacAddr,
+        b: MacAddr,
+    ) -> impl FnMut(usize, usize) -> usize {
+        let port_rank = self
+            .flood
+            .get(&from.dpid)
+            .and_then(|plan| plan.edge.iter().position(|&p| p == from.port))
+            .unwrap_or(0);
+        let switch_rank = topo
+            .switches()
+            .keys()
+            .position(|&d| d == from.dpid)
+            .unwrap_or(0);
+        let hash = pair_hash(a, b);
+        move |hop, n| {
+            let digit = match hop {
+                0 => port_rank as u64,
+                1 => switch_rank as u64,
+                _ => hash.rotate_left(8 * hop as u32),
+            };
+            (digit % n as u64) as usize
+        }
+    }
+
     /// Installs the flows of both directions between two hosts. Unless
     /// `refresh`, a direction whose path is unchanged gets no messages.
     #[allow(clippy::too_many_arguments)]
@@ -433,7 +468,13 @@ impl Forwarding {
         refresh: bool,
         out: &mut Outbox,
     ) -> bool {
-        let Some(links) = topo.path(a_at.dpid, b_at.dpid, pair_selector(a, b)) else {
+        // Both directions follow one path, chosen from the lower address's side.
+        let ((a, a_at), (b, b_at)) = if a < b {
+            ((a, a_at), (b, b_at))
+        } else {
+            ((b, b_at), (a, a_at))
+        };
+        let Some(links) = topo.path(a_at.dpid, b_at.dpid, self.spread(topo, a_at, a, b)) else {
             return false;
         };
         let hops = |from: PortRef, through: Vec<(u64, u32)>, to: PortRef| -> Vec<Hop> {

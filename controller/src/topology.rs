@@ -233,11 +233,17 @@ impl Topology {
     }
 
     /// A shortest path from switch `src` to switch `dst` as the directed links
-    /// to follow, picked among equal-cost paths by `selector`.
-    pub fn path(&self, src: u64, dst: u64, selector: u64) -> Option<Vec<Link>> {
+    /// to follow; `choose(hop, n)` picks among equal-cost next hops (see
+    /// [`paths::shortest_path_by`]).
+    pub fn path(
+        &self,
+        src: u64,
+        dst: u64,
+        choose: impl FnMut(usize, usize) -> usize,
+    ) -> Option<Vec<Link>> {
         let s = self.switches.get(&src)?.node;
         let d = self.switches.get(&dst)?.node;
-        let edges = paths::ecmp_path(&self.graph, s, d, selector)?;
+        let edges = paths::shortest_path_by(&self.graph, s, d, choose)?;
         Some(edges.into_iter().map(|e| self.graph[e].link).collect())
     }
 
@@ -327,7 +333,7 @@ mod tests {
         assert_eq!(removed.len(), 2);
         assert_eq!(t.links().len(), 4);
         // The path from 1 to 2 now goes around through 3.
-        let path = t.path(1, 2, 0).unwrap();
+        let path = t.path(1, 2, |_, _| 0).unwrap();
         assert_eq!(path.len(), 2);
         assert_eq!(path[0].dst.dpid, 3);
     }
@@ -384,6 +390,6 @@ mod tests {
         let mut t = triangle(Instant::now());
         assert_eq!(t.remove_switch(2).len(), 4);
         assert_eq!(t.links().len(), 2);
-        assert!(t.path(1, 2, 0).is_none());
+        assert!(t.path(1, 2, |_, _| 0).is_none());
     }
 }

@@ -409,3 +409,44 @@ fn probes_reaching_a_switch_during_its_handshake_are_not_lost() {
     net.drive();
     assert_eq!(net.ctrl.topology().links().len(), 2);
 }
+
+#[test]
+fn cross_pod_pairs_of_distinct_hosts_get_disjoint_links() {
+    // Every host of pods 0 and 1 sends to its twin in pods 2 and 3 (the
+    // capacity test's pattern): with one pair per host, no link in either
+    // direction may carry two pairs, or they would share its capacity.
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let pairs: Vec<(usize, usize)> = (0..8).map(|i| (i, i + 8)).collect();
+    let mut used: std::collections::BTreeMap<(u64, u32), Vec<(usize, usize)>> = Default::default();
+    for &(a, b) in &pairs {
+        for (src, dst) in [(a, b), (b, a)] {
+            let (sm, dm) = (net.hosts[src].mac, net.hosts[dst].mac);
+            for sw in net.switches.values() {
+                for f in &sw.flows {
+                    let on_pair = f
+                        .fields
+                        .contains(&edgeflow_proto::ofp::Oxm::EthSrc(sm, None))
+                        && f.fields
+                            .contains(&edgeflow_proto::ofp::Oxm::EthDst(dm, None));
+                    if on_pair {
+                        for a in &f.actions {
+                            if let edgeflow_proto::ofp::Action::Output { port, .. } = a {
+                                if net.links.contains_key(&(sw.dpid, *port)) {
+                                    used.entry((sw.dpid, *port)).or_default().push((src, dst));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let shared: Vec<_> = used.iter().filter(|(_, p)| p.len() > 1).collect();
+    assert!(
+        shared.is_empty(),
+        "links carrying several pairs: {shared:?}"
+    );
+    assert_eq!(used.len(), 8 * 2 * 4, "each pair crosses 4 links each way");
+}
