@@ -112,6 +112,8 @@ mod tests {
                     dpid: model::Dpid(2),
                     port_no: 3,
                 },
+                tx_bps: Some(1e6),
+                utilization: Some(0.1),
             }],
             hosts: vec![],
         }

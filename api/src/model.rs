@@ -66,6 +66,10 @@ pub struct LinkView {
     pub src: End,
     /// Where it arrives.
     pub dst: End,
+    /// Bits per second the source port sent over the last polling interval.
+    pub tx_bps: Option<f64>,
+    /// That rate over the port's speed (configured or reported).
+    pub utilization: Option<f64>,
 }
 
 /// A host.

@@ -5,6 +5,8 @@ use crate::controller::ControllerConfig;
 use crate::discovery::DiscoveryConfig;
 use crate::forwarding::ForwardingConfig;
 use crate::session::SessionConfig;
+use crate::stats::StatsConfig;
+use crate::topology::PortRef;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,26 @@ pub struct Config {
     pub lldp_key: Option<String>,
     /// The state database (redb) file.
     pub state: PathBuf,
+    /// Interval between two port-statistics polls of a switch, milliseconds.
+    pub stats_interval_ms: u64,
+    /// Speed of every switch port in Mbit/s for utilisation, instead of what
+    /// the switches report (Open vSwitch's userspace ports report 10 Gbit/s
+    /// whatever a traffic shaper allows).
+    pub port_speed_mbps: Option<f64>,
+    /// Speeds of single ports, overriding both.
+    pub port_speeds: Vec<PortSpeed>,
+}
+
+/// The speed of one switch port, for utilisation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpeed {
+    /// Datapath id as 16 hex digits (as the API shows it).
+    pub dpid: String,
+    /// Port number.
+    pub port: u32,
+    /// Speed in Mbit/s.
+    pub mbps: f64,
 }
 
 impl Default for Config {
@@ -47,6 +69,9 @@ impl Default for Config {
             flow_idle_timeout_s: 60,
             lldp_key: None,
             state: PathBuf::from("/var/lib/edgeflow/state.redb"),
+            stats_interval_ms: 1000,
+            port_speed_mbps: None,
+            port_speeds: Vec::new(),
         }
     }
 }
@@ -107,6 +132,28 @@ impl Config {
         {
             return bad("lldp_key must be an even number of hex digits");
         }
+        if self.flow_idle_timeout_s == 0 {
+            return bad("flow_idle_timeout_s must be positive (idle pairs' flows must expire)");
+        }
+        if self.stats_interval_ms == 0 {
+            return bad("stats_interval_ms must be positive");
+        }
+        let speed_ok = |m: f64| m.is_finite() && m > 0.0;
+        if self.port_speed_mbps.is_some_and(|m| !speed_ok(m))
+            || self.port_speeds.iter().any(|p| !speed_ok(p.mbps))
+        {
+            return bad("port speeds must be positive numbers of Mbit/s");
+        }
+        if let Some(p) = self
+            .port_speeds
+            .iter()
+            .find(|p| u64::from_str_radix(&p.dpid, 16).is_err())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "port_speeds: dpid {:?} is not hex",
+                p.dpid
+            )));
+        }
         Ok(())
     }
 
@@ -131,8 +178,24 @@ impl Config {
             forwarding: ForwardingConfig {
                 idle_timeout: self.flow_idle_timeout_s,
             },
+            stats: StatsConfig {
+                interval: Duration::from_millis(self.stats_interval_ms),
+                speed_overrides: self
+                    .port_speeds
+                    .iter()
+                    .filter_map(|p| {
+                        let dpid = u64::from_str_radix(&p.dpid, 16).ok()?;
+                        Some((PortRef { dpid, port: p.port }, mbps_to_bps(p.mbps)))
+                    })
+                    .collect(),
+                default_speed: self.port_speed_mbps.map(mbps_to_bps),
+            },
         })
     }
+}
+
+fn mbps_to_bps(mbps: f64) -> u64 {
+    (mbps * 1e6).round() as u64
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
@@ -156,6 +219,31 @@ mod tests {
         assert_eq!(c.listen.port(), 7000);
         assert_eq!(c.lldp_interval_ms, 250);
         assert_eq!(c.api_listen.port(), 8080);
+    }
+
+    #[test]
+    fn port_speeds_become_overrides() {
+        let c: Config = toml::from_str(
+            "port_speed_mbps = 10\n[[port_speeds]]\ndpid = \"00000000000000a1\"\nport = 3\nmbps = 2.5\n",
+        )
+        .unwrap();
+        let cc = c.controller_config(b"k").unwrap();
+        assert_eq!(cc.stats.default_speed, Some(10_000_000));
+        assert_eq!(
+            cc.stats.speed_overrides[&PortRef {
+                dpid: 0xa1,
+                port: 3
+            }],
+            2_500_000
+        );
+        let bad: Config =
+            toml::from_str("[[port_speeds]]\ndpid = \"xyz\"\nport = 3\nmbps = 1\n").unwrap();
+        assert!(bad.controller_config(b"k").is_err());
+        let zero = Config {
+            flow_idle_timeout_s: 0,
+            ..Config::default()
+        };
+        assert!(zero.validate().is_err());
     }
 
     #[test]

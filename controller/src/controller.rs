@@ -12,11 +12,15 @@ use crate::discovery::{Discovery, DiscoveryConfig};
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
 use crate::outbox::Outbox;
-use crate::session::{Session, SessionConfig, SessionEvent};
+use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
+use crate::stats::{Monitor, PortRates, StatsConfig};
 use crate::topology::{Link, PortRef, Topology};
 use bytes::Bytes;
 use edgeflow_api::model;
-use edgeflow_proto::ofp::{self, Message, OfpMsg, PacketIn, Port, PortReason};
+use edgeflow_proto::ofp::{
+    self, Message, MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
+    OfpMsg, PacketIn, Port, PortReason,
+};
 use edgeflow_proto::packet::{ethertype, EthernetRepr};
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -34,6 +38,8 @@ pub struct ControllerConfig {
     pub discovery: DiscoveryConfig,
     /// Path flows.
     pub forwarding: ForwardingConfig,
+    /// Port statistics polling.
+    pub stats: StatsConfig,
 }
 
 /// Counters for operators.
@@ -55,6 +61,11 @@ pub struct Controller {
     discovery: Discovery,
     hosts: HostTable,
     forwarding: Forwarding,
+    monitor: Monitor,
+    /// Rates of the polls completed since the last [`Controller::poll_rates`].
+    rates: Vec<(PortRef, PortRates)>,
+    /// Bumped whenever a poll brings new rates.
+    rates_version: u64,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -70,6 +81,9 @@ impl Controller {
         Controller {
             discovery: Discovery::new(config.discovery.clone()),
             forwarding: Forwarding::new(config.forwarding),
+            monitor: Monitor::new(config.stats.clone()),
+            rates: Vec::new(),
+            rates_version: 0,
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -158,6 +172,22 @@ impl Controller {
             }
             self.flush(out);
         }
+        let due = self.monitor.due(now);
+        if !due.is_empty() {
+            let mut out = Outbox::default();
+            for dpid in due {
+                out.push(
+                    dpid,
+                    Message::MultipartRequest(MultipartRequest {
+                        flags: 0,
+                        body: MultipartRequestBody::PortStats {
+                            port_no: ofp::port::ANY,
+                        },
+                    }),
+                );
+            }
+            self.flush(out);
+        }
     }
 
     /// When [`Controller::handle_timeout`] should next run.
@@ -166,7 +196,23 @@ impl Controller {
             .values()
             .filter_map(Session::poll_timeout)
             .chain(self.discovery.poll_timeout())
+            .chain(self.monitor.poll_timeout())
             .min()
+    }
+
+    /// Port rates measured since the last call (for the history store).
+    pub fn poll_rates(&mut self) -> Vec<(PortRef, PortRates)> {
+        std::mem::take(&mut self.rates)
+    }
+
+    /// Changes whenever a poll brings new rates.
+    pub fn rates_version(&self) -> u64 {
+        self.rates_version
+    }
+
+    /// The latest rates of a port.
+    pub fn port_rates(&self, port: PortRef) -> Option<&PortRates> {
+        self.monitor.rates(port)
     }
 
     /// Bytes to write to a connection.
@@ -197,7 +243,7 @@ impl Controller {
             let dpid = s.dpid();
             match ev {
                 SessionEvent::Ready { features, ports } => {
-                    self.switch_ready(conn, features.datapath_id, ports, &mut out)
+                    self.switch_ready(conn, features.datapath_id, ports, now, &mut out)
                 }
                 SessionEvent::Message(msg) => {
                     if let Some(dpid) = dpid {
@@ -216,7 +262,14 @@ impl Controller {
         self.pending.push(conn);
     }
 
-    fn switch_ready(&mut self, conn: ConnId, dpid: u64, ports: Vec<Port>, out: &mut Outbox) {
+    fn switch_ready(
+        &mut self,
+        conn: ConnId,
+        dpid: u64,
+        ports: Vec<Port>,
+        now: Instant,
+        out: &mut Outbox,
+    ) {
         if let Some(old) = self.by_dpid.insert(dpid, conn) {
             if old != conn {
                 if let Some(s) = self.sessions.get_mut(&old) {
@@ -234,6 +287,7 @@ impl Controller {
             "switch ready"
         );
         self.topo.add_switch(dpid, ports);
+        self.monitor.switch_ready(dpid, now);
         self.forwarding
             .switch_ready(dpid, &self.topo, &self.hosts, out);
         self.probe_switch(dpid, out);
@@ -251,6 +305,7 @@ impl Controller {
         info!(dpid = format!("{dpid:016x}"), "switch left");
         let mut out = Outbox::default();
         let removed = self.topo.remove_switch(dpid);
+        self.monitor.switch_gone(dpid);
         self.hosts.remove_where(|at| at.dpid == dpid);
         self.forwarding
             .switch_gone(dpid, &self.topo, &self.hosts, &mut out);
@@ -293,6 +348,24 @@ impl Controller {
                 }
             }
             Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),
+            Message::MultipartReply(MultipartReply {
+                flags,
+                body: MultipartReplyBody::PortStats(stats),
+            }) => {
+                let ports = self.topo.switches().get(&dpid).map(|sw| &sw.ports);
+                // OpenFlow reports speeds in kbit/s.
+                let speed = |port: u32| {
+                    let p = ports?.get(&port)?;
+                    (p.curr_speed > 0).then(|| u64::from(p.curr_speed) * 1000)
+                };
+                let more = flags & MULTIPART_REPLY_MORE != 0;
+                if let Some(fresh) = self.monitor.reply(dpid, now, more, stats, speed) {
+                    if !fresh.is_empty() {
+                        self.rates.extend(fresh);
+                        self.rates_version += 1;
+                    }
+                }
+            }
             Message::Error(e) => {
                 warn!(dpid = format!("{dpid:016x}"), xid = msg.xid, error = ?e, "switch reported an error")
             }
@@ -437,9 +510,15 @@ impl Controller {
             .topo
             .links()
             .into_iter()
-            .map(|l| model::LinkView {
-                src: end(l.src),
-                dst: end(l.dst),
+            .map(|l| {
+                // A direction's load is what its source port transmits.
+                let rates = self.monitor.rates(l.src);
+                model::LinkView {
+                    src: end(l.src),
+                    dst: end(l.dst),
+                    tx_bps: rates.map(|r| r.tx_bps),
+                    utilization: rates.and_then(|r| r.utilization),
+                }
             })
             .collect();
         let hosts = self

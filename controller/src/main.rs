@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::Controller;
+use edgeflow_controller::history::Retention;
 use edgeflow_controller::storage::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,10 @@ enum Command {
         /// State database file [default /var/lib/edgeflow/state.redb].
         #[arg(long)]
         state: Option<PathBuf>,
+        /// Speed of every switch port in Mbit/s for utilisation, instead of
+        /// what the switches report.
+        #[arg(long)]
+        port_speed_mbps: Option<f64>,
     },
     /// Decode a file of concatenated binary OpenFlow 1.3 messages, one JSON line each.
     OfpPrint {
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
             lldp_interval_ms,
             link_timeout_ms,
             state,
+            port_speed_mbps,
         } => {
             let mut cfg = match config {
                 Some(path) => match Config::from_file(&path) {
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
             cfg.lldp_interval_ms = lldp_interval_ms.unwrap_or(cfg.lldp_interval_ms);
             cfg.link_timeout_ms = link_timeout_ms.unwrap_or(cfg.link_timeout_ms);
             cfg.state = state.unwrap_or(cfg.state);
+            cfg.port_speed_mbps = port_speed_mbps.or(cfg.port_speed_mbps);
             run(cfg)
         }
         Command::OfpPrint { file, roundtrip } => ofp_print(&file, roundtrip),
@@ -133,14 +140,12 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
             }
         });
         let controller = Controller::new(controller_config);
-        edgeflow_controller::runtime::run(
-            listener,
-            controller,
+        let outputs = edgeflow_controller::runtime::Outputs {
             snapshots,
             stats,
-            shutdown_signal(),
-        )
-        .await;
+            history: edgeflow_controller::history::spawn_writer(store, Retention::default()),
+        };
+        edgeflow_controller::runtime::run(listener, controller, outputs, shutdown_signal()).await;
         api.abort();
         Ok::<(), Box<dyn std::error::Error>>(())
     })

@@ -3,6 +3,7 @@
 //! controller and its timer. The controller never waits on a socket.
 
 use crate::controller::{ConnId, Controller};
+use crate::history::Round;
 use bytes::Bytes;
 use edgeflow_api::model;
 use std::collections::HashMap;
@@ -25,20 +26,35 @@ enum Event {
     Disconnected(ConnId),
 }
 
+/// Where the runtime publishes what the controller knows.
+pub struct Outputs {
+    /// Topology snapshots for the API.
+    pub snapshots: watch::Sender<Arc<model::Topology>>,
+    /// Counters for the API.
+    pub stats: watch::Sender<model::ControllerStats>,
+    /// Port-rate rounds for the history writer.
+    pub history: std::sync::mpsc::Sender<Round>,
+}
+
 /// Accepts switches and runs the controller until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
     mut controller: Controller,
-    snapshots: watch::Sender<Arc<model::Topology>>,
-    stats: watch::Sender<model::ControllerStats>,
+    outputs: Outputs,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    let Outputs {
+        snapshots,
+        stats,
+        history,
+    } = outputs;
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let accept = tokio::spawn(accept_loop(listener, events_tx));
     let mut writers: HashMap<ConnId, mpsc::UnboundedSender<Bytes>> = HashMap::new();
     snapshots.send_replace(Arc::new(controller.view()));
     let mut published = controller.version();
     let mut stats_at = Instant::now();
+    let mut rates_published = controller.rates_version();
     tokio::pin!(shutdown);
     loop {
         let deadline = controller
@@ -75,20 +91,58 @@ pub async fn run(
             writers.remove(&conn);
             controller.handle_disconnect(conn);
         }
-        if controller.version() != published {
+        // Rates change with every poll: the snapshot follows them at most
+        // once per interval, topology changes at once.
+        let tick = stats_at.elapsed() >= STATS_INTERVAL;
+        let rates_changed = tick && controller.rates_version() != rates_published;
+        if controller.version() != published || rates_changed {
             published = controller.version();
-            snapshots.send_replace(Arc::new(controller.view()));
+            rates_published = controller.rates_version();
+            let view = Arc::new(controller.view());
+            if rates_changed {
+                log_load(&view);
+            }
+            snapshots.send_replace(view);
         }
-        if stats_at.elapsed() >= STATS_INTERVAL {
+        if tick {
             stats_at = Instant::now();
             stats.send_if_modified(|s| {
                 let fresh = controller.stats();
                 std::mem::replace(s, fresh) != fresh
             });
+            let rates = controller.poll_rates();
+            if !rates.is_empty() {
+                let unix_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                let _ = history.send((unix_ms, rates));
+            }
         }
     }
     accept.abort();
     info!("controller stopped");
+}
+
+/// One line per polling round: how loaded the fabric is.
+fn log_load(view: &model::Topology) {
+    let measured: Vec<_> = view.links.iter().filter(|l| l.tx_bps.is_some()).collect();
+    let busiest = measured.iter().max_by(|a, b| {
+        a.tx_bps
+            .partial_cmp(&b.tx_bps)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    if let Some(l) = busiest {
+        info!(
+            links = measured.len(),
+            busiest = format!(
+                "{:016x}:{}->{:016x}:{}",
+                l.src.dpid.0, l.src.port_no, l.dst.dpid.0, l.dst.port_no
+            ),
+            mbps = format!("{:.2}", l.tx_bps.unwrap_or(0.0) / 1e6),
+            utilization = l.utilization.map(|u| format!("{:.1}%", u * 100.0)),
+            "link load"
+        );
+    }
 }
 
 fn handle(

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tracing::warn;
 
 /// OFPMPF_REPLY_MORE: more parts of this multipart reply follow.
-const MULTIPART_REPLY_MORE: u16 = 1;
+pub const MULTIPART_REPLY_MORE: u16 = 1;
 /// OFPHFC_INCOMPATIBLE, the HELLO_FAILED code for no common version.
 const HELLO_FAILED_INCOMPATIBLE: u16 = 0;
 /// How much of an offending message an OFPT_ERROR echoes back (the spec asks for at least 64 bytes).

@@ -3,11 +3,76 @@
 //! redb rather than sled: redb is stable (1.0 in 2023) and crash-safe by
 //! default (copy-on-write B-trees, checksummed commits), while sled's last
 //! stable release dates from 2021 and its own README calls it beta with
-//! space amplification. Later state (statistics history, placements) gets
-//! its own tables here.
+//! space amplification. Each kind of state has its own tables here: the
+//! controller's identity, and port-rate history at two resolutions.
 
+use crate::stats::PortRates;
+use crate::topology::PortRef;
 use redb::{Database, ReadableTable, TableDefinition};
+use std::ops::Range;
 use std::path::Path;
+
+/// Port rates per (dpid, port, unix milliseconds), one row per poll.
+const RATES_SECOND: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("port_rates_1s");
+/// Port rates per (dpid, port, unix milliseconds of the minute), averaged.
+const RATES_MINUTE: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("port_rates_1m");
+/// Bytes of one encoded [`PortRates`]: seven little-endian f64 (NaN for an unknown utilisation).
+const RATES_LEN: usize = 56;
+
+/// The resolution of a rate history table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// One row per poll.
+    Poll,
+    /// One row per minute, averaged.
+    Minute,
+}
+
+impl Resolution {
+    fn table(self) -> TableDefinition<'static, (u64, u32, u64), &'static [u8]> {
+        match self {
+            Resolution::Poll => RATES_SECOND,
+            Resolution::Minute => RATES_MINUTE,
+        }
+    }
+}
+
+fn encode(r: &PortRates) -> [u8; RATES_LEN] {
+    let fields = [
+        r.rx_bps,
+        r.tx_bps,
+        r.rx_pps,
+        r.tx_pps,
+        r.drops_ps,
+        r.errors_ps,
+        r.utilization.unwrap_or(f64::NAN),
+    ];
+    let mut out = [0u8; RATES_LEN];
+    for (chunk, v) in out.chunks_exact_mut(8).zip(fields) {
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+fn decode(b: &[u8]) -> Option<PortRates> {
+    if b.len() != RATES_LEN {
+        return None;
+    }
+    let f = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[i * 8..i * 8 + 8]);
+        f64::from_le_bytes(a)
+    };
+    Some(PortRates {
+        rx_bps: f(0),
+        tx_bps: f(1),
+        rx_pps: f(2),
+        tx_pps: f(3),
+        drops_ps: f(4),
+        errors_ps: f(5),
+        utilization: Some(f(6)).filter(|u| !u.is_nan()),
+    })
+}
 
 /// Small named values: identity and secrets of this controller.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -77,9 +142,136 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Appends one round of rates taken at `unix_ms`, in one transaction
+    /// (a crash loses at most the round being written).
+    pub fn append_rates(
+        &self,
+        resolution: Resolution,
+        unix_ms: u64,
+        rates: &[(PortRef, PortRates)],
+    ) -> Result<(), StorageError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn
+                .open_table(resolution.table())
+                .map_err(|e| self.err(e))?;
+            for (p, r) in rates {
+                table
+                    .insert((p.dpid, p.port, unix_ms), encode(r).as_slice())
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// Deletes the rows older than `before_unix_ms`.
+    pub fn expire_rates(
+        &self,
+        resolution: Resolution,
+        before_unix_ms: u64,
+    ) -> Result<(), StorageError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn
+                .open_table(resolution.table())
+                .map_err(|e| self.err(e))?;
+            table
+                .retain(|(_, _, ts), _| ts >= before_unix_ms)
+                .map_err(|e| self.err(e))?;
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// The stored rates of one port with timestamps in `window` (unix ms).
+    pub fn rate_history(
+        &self,
+        resolution: Resolution,
+        port: PortRef,
+        window: Range<u64>,
+    ) -> Result<Vec<(u64, PortRates)>, StorageError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = match txn.open_table(resolution.table()) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.err(e)),
+        };
+        let range = (port.dpid, port.port, window.start)..(port.dpid, port.port, window.end);
+        let mut out = Vec::new();
+        for row in table.range(range).map_err(|e| self.err(e))? {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            if let Some(r) = decode(v.value()) {
+                out.push((k.value().2, r));
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rates(x: f64) -> PortRates {
+        PortRates {
+            rx_bps: x,
+            tx_bps: 2.0 * x,
+            rx_pps: 3.0,
+            tx_pps: 4.0,
+            drops_ps: 0.0,
+            errors_ps: 0.5,
+            utilization: (x > 0.0).then_some(x / 100.0),
+        }
+    }
+
+    #[test]
+    fn rate_history_survives_reopening_and_expires() {
+        let dir = std::env::temp_dir().join(format!("edgeflow-hist-{}", std::process::id()));
+        let path = dir.join("state.redb");
+        let (a, b) = (PortRef { dpid: 1, port: 1 }, PortRef { dpid: 1, port: 2 });
+        {
+            let store = Store::open(&path).unwrap();
+            for t in 0..5u64 {
+                store
+                    .append_rates(
+                        Resolution::Poll,
+                        1000 * t,
+                        &[(a, rates(t as f64)), (b, rates(9.0))],
+                    )
+                    .unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        let h = store
+            .rate_history(Resolution::Poll, a, 0..u64::MAX)
+            .unwrap();
+        assert_eq!(h.len(), 5);
+        assert_eq!(h[3], (3000, rates(3.0)));
+        assert_eq!(
+            h[0].1.utilization, None,
+            "unknown utilisation stays unknown"
+        );
+        store.expire_rates(Resolution::Poll, 2000).unwrap();
+        let h = store
+            .rate_history(Resolution::Poll, a, 0..u64::MAX)
+            .unwrap();
+        assert_eq!(
+            h.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            vec![2000, 3000, 4000]
+        );
+        assert_eq!(
+            store
+                .rate_history(Resolution::Poll, b, 0..2500)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(store
+            .rate_history(Resolution::Minute, a, 0..u64::MAX)
+            .unwrap()
+            .is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn lldp_key_survives_reopening() {

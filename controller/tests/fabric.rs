@@ -450,3 +450,34 @@ fn cross_pod_pairs_of_distinct_hosts_get_disjoint_links() {
     );
     assert_eq!(used.len(), 8 * 2 * 4, "each pair crosses 4 links each way");
 }
+
+#[test]
+fn polled_counters_become_link_rates() {
+    let mut net = Net::new(&[(1, 2), (2, 2)], &[((1, 2), (2, 2))], &[(1, 1), (2, 1)]);
+    net.start();
+    pingall(&mut net);
+    net.advance(Duration::from_secs(1));
+    net.ctrl.poll_rates();
+    // 100 frames of 38 bytes from h1 to h2 within the next second.
+    for _ in 0..100 {
+        let f = net.ip_frame(0, 1);
+        net.host_sends(0, f);
+    }
+    net.advance(Duration::from_secs(1));
+    let link = net
+        .ctrl
+        .view()
+        .links
+        .into_iter()
+        .find(|l| l.src.dpid.0 == 1)
+        .unwrap();
+    let bps = link.tx_bps.expect("rates after two polls");
+    // Plus one LLDP probe (under 100 bytes) per second.
+    let data = 100.0 * 38.0 * 8.0;
+    assert!(bps >= data && bps < data + 800.0, "{bps}");
+    assert!((link.utilization.unwrap() - bps / 10e6).abs() < 1e-9);
+    assert!(
+        !net.ctrl.poll_rates().is_empty(),
+        "rates are handed on for the history"
+    );
+}

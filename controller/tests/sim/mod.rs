@@ -14,6 +14,7 @@ use edgeflow_controller::controller::{ConnId, Controller, ControllerConfig};
 use edgeflow_controller::discovery::DiscoveryConfig;
 use edgeflow_controller::forwarding::ForwardingConfig;
 use edgeflow_controller::session::SessionConfig;
+use edgeflow_controller::stats::StatsConfig;
 use edgeflow_proto::ofp::{
     self, Action, FlowModCommand, Hello, Instruction, Message, MultipartReply, MultipartReplyBody,
     MultipartRequestBody, OfpMsg, Oxm, PacketIn, PacketInReason, Port, PortReason, PortStatus,
@@ -41,6 +42,11 @@ pub fn config() -> ControllerConfig {
             key: b"test key".to_vec(),
         },
         forwarding: ForwardingConfig { idle_timeout: 60 },
+        stats: StatsConfig {
+            interval: Duration::from_secs(1),
+            speed_overrides: Default::default(),
+            default_speed: Some(10_000_000),
+        },
     }
 }
 
@@ -62,6 +68,8 @@ pub struct SimSwitch {
     inbuf: Vec<u8>,
     /// PACKET_INs this switch sent.
     pub packet_ins: u64,
+    /// Per port: (rx packets, rx bytes, tx packets, tx bytes).
+    pub counters: BTreeMap<u32, (u64, u64, u64, u64)>,
 }
 
 fn port(no: u32) -> Port {
@@ -157,6 +165,7 @@ pub struct SimHost {
 pub struct Net {
     pub ctrl: Controller,
     pub now: Instant,
+    started: Instant,
     pub switches: BTreeMap<u64, SimSwitch>,
     by_conn: BTreeMap<ConnId, u64>,
     /// Port to port, both directions, for links that are up.
@@ -175,9 +184,11 @@ impl Net {
     /// Switches with `ports[i]` ports each (dpids 1..), links between
     /// `(dpid, port)` pairs, and hosts at given ports; nothing connected yet.
     pub fn new(ports: &[(u64, u32)], links: &[(PortAt, PortAt)], hosts: &[(u64, u32)]) -> Net {
+        let now = Instant::now();
         let mut net = Net {
             ctrl: Controller::new(config()),
-            now: Instant::now(),
+            now,
+            started: now,
             switches: BTreeMap::new(),
             by_conn: BTreeMap::new(),
             links: BTreeMap::new(),
@@ -197,6 +208,7 @@ impl Net {
                     flows: Vec::new(),
                     inbuf: Vec::new(),
                     packet_ins: 0,
+                    counters: BTreeMap::new(),
                 },
             );
             net.by_conn.insert(100 + i as u64, dpid);
@@ -321,6 +333,44 @@ impl Net {
                     }),
                 )
             }
+            Message::MultipartRequest(r)
+                if matches!(r.body, MultipartRequestBody::PortStats { .. }) =>
+            {
+                let secs = self.now.saturating_duration_since(self.started);
+                let stats = sw
+                    .ports
+                    .iter()
+                    .map(|p| {
+                        let (rxp, rxb, txp, txb) =
+                            sw.counters.get(&p.port_no).copied().unwrap_or_default();
+                        ofp::PortStats {
+                            port_no: p.port_no,
+                            rx_packets: rxp,
+                            tx_packets: txp,
+                            rx_bytes: rxb,
+                            tx_bytes: txb,
+                            rx_dropped: 0,
+                            tx_dropped: 0,
+                            rx_errors: 0,
+                            tx_errors: 0,
+                            rx_frame_err: 0,
+                            rx_over_err: 0,
+                            rx_crc_err: 0,
+                            collisions: 0,
+                            duration_sec: secs.as_secs() as u32,
+                            duration_nsec: secs.subsec_nanos(),
+                        }
+                    })
+                    .collect();
+                self.switch_says(
+                    conn,
+                    msg.xid,
+                    Message::MultipartReply(MultipartReply {
+                        flags: 0,
+                        body: MultipartReplyBody::PortStats(stats),
+                    }),
+                )
+            }
             Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
             Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
             Message::FlowMod(fm) => sw.apply_flow_mod(&fm),
@@ -391,6 +441,11 @@ impl Net {
     fn carry(&mut self, initial: Vec<Emission>) {
         let mut queue: VecDeque<Emission> = initial.into();
         while let Some(e) = queue.pop_front() {
+            if let Some(sw) = self.switches.get_mut(&e.dpid) {
+                let c = sw.counters.entry(e.port).or_default();
+                c.2 += 1;
+                c.3 += e.frame.len() as u64;
+            }
             if let Some(h) = self.hosts.iter_mut().find(|h| h.at == (e.dpid, e.port)) {
                 h.inbox.push(e.frame);
                 continue;
@@ -403,6 +458,11 @@ impl Net {
                 continue;
             }
             self.forwarded += 1;
+            if let Some(sw) = self.switches.get_mut(&nd) {
+                let c = sw.counters.entry(np).or_default();
+                c.0 += 1;
+                c.1 += e.frame.len() as u64;
+            }
             queue.extend(self.switch_forwards(nd, np, &e.frame, e.hops + 1));
         }
     }

@@ -1,0 +1,204 @@
+//! Port-rate history: every poll's rates for a while, minute averages for
+//! longer, in the state database, written by a thread of its own so that
+//! storage never stalls the event loop.
+
+use crate::stats::PortRates;
+use crate::storage::{Resolution, Store};
+use crate::topology::PortRef;
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::time::Duration;
+use tracing::warn;
+
+/// How long each resolution is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Every poll's rates (default one hour).
+    pub polls: Duration,
+    /// Minute averages (default one week).
+    pub minutes: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            polls: Duration::from_secs(3600),
+            minutes: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+const MINUTE_MS: u64 = 60_000;
+
+/// Averages rates per port over wall-clock minutes.
+#[derive(Debug, Default)]
+pub struct Downsampler {
+    minute: Option<u64>,
+    sums: HashMap<PortRef, (PortRates, u32, u32)>,
+}
+
+impl Downsampler {
+    /// Adds one round taken at `unix_ms`; when it starts a new minute,
+    /// returns the previous minute's start and its per-port averages.
+    pub fn add(
+        &mut self,
+        unix_ms: u64,
+        rates: &[(PortRef, PortRates)],
+    ) -> Option<(u64, Vec<(PortRef, PortRates)>)> {
+        let minute = unix_ms - unix_ms % MINUTE_MS;
+        let done = match self.minute {
+            Some(m) if m != minute => Some((m, self.averages())),
+            _ => None,
+        };
+        self.minute = Some(minute);
+        for (p, r) in rates {
+            let zero = PortRates {
+                rx_bps: 0.0,
+                tx_bps: 0.0,
+                rx_pps: 0.0,
+                tx_pps: 0.0,
+                drops_ps: 0.0,
+                errors_ps: 0.0,
+                utilization: None,
+            };
+            let (sum, n, n_util) = self.sums.entry(*p).or_insert((zero, 0, 0));
+            sum.rx_bps += r.rx_bps;
+            sum.tx_bps += r.tx_bps;
+            sum.rx_pps += r.rx_pps;
+            sum.tx_pps += r.tx_pps;
+            sum.drops_ps += r.drops_ps;
+            sum.errors_ps += r.errors_ps;
+            if let Some(u) = r.utilization {
+                sum.utilization = Some(sum.utilization.unwrap_or(0.0) + u);
+                *n_util += 1;
+            }
+            *n += 1;
+        }
+        done
+    }
+
+    fn averages(&mut self) -> Vec<(PortRef, PortRates)> {
+        let mut out: Vec<_> = self
+            .sums
+            .drain()
+            .map(|(p, (s, n, n_util))| {
+                let n = f64::from(n.max(1));
+                (
+                    p,
+                    PortRates {
+                        rx_bps: s.rx_bps / n,
+                        tx_bps: s.tx_bps / n,
+                        rx_pps: s.rx_pps / n,
+                        tx_pps: s.tx_pps / n,
+                        drops_ps: s.drops_ps / n,
+                        errors_ps: s.errors_ps / n,
+                        utilization: s.utilization.map(|u| u / f64::from(n_util.max(1))),
+                    },
+                )
+            })
+            .collect();
+        out.sort_by_key(|(p, _)| *p);
+        out
+    }
+}
+
+/// One polling round for the writer: wall-clock time and rates.
+pub type Round = (u64, Vec<(PortRef, PortRates)>);
+
+/// Starts the writer thread; rounds sent to the returned channel are
+/// stored, minute averages kept, and old rows expired once a minute.
+pub fn spawn_writer(store: Store, retention: Retention) -> mpsc::Sender<Round> {
+    let (tx, rx) = mpsc::channel::<Round>();
+    std::thread::Builder::new()
+        .name("edgeflow-history".into())
+        .spawn(move || {
+            let mut down = Downsampler::default();
+            for (unix_ms, rates) in rx {
+                if let Err(e) = store.append_rates(Resolution::Poll, unix_ms, &rates) {
+                    warn!(error = %e, "storing port rates failed");
+                }
+                if let Some((minute, avg)) = down.add(unix_ms, &rates) {
+                    let keep = |d: Duration| unix_ms.saturating_sub(d.as_millis() as u64);
+                    let result = store
+                        .append_rates(Resolution::Minute, minute, &avg)
+                        .and_then(|()| store.expire_rates(Resolution::Poll, keep(retention.polls)))
+                        .and_then(|()| {
+                            store.expire_rates(Resolution::Minute, keep(retention.minutes))
+                        });
+                    if let Err(e) = result {
+                        warn!(error = %e, "maintaining the rate history failed");
+                    }
+                }
+            }
+        })
+        .expect("spawning the history thread");
+    tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(x: f64, u: Option<f64>) -> PortRates {
+        PortRates {
+            rx_bps: x,
+            tx_bps: x,
+            rx_pps: x,
+            tx_pps: x,
+            drops_ps: 0.0,
+            errors_ps: 0.0,
+            utilization: u,
+        }
+    }
+
+    #[test]
+    fn minutes_are_averaged_when_the_next_begins() {
+        let p = PortRef { dpid: 1, port: 1 };
+        let mut d = Downsampler::default();
+        assert!(d.add(60_000, &[(p, r(10.0, Some(0.1)))]).is_none());
+        assert!(d.add(61_000, &[(p, r(20.0, None))]).is_none());
+        assert!(d.add(119_999, &[(p, r(30.0, Some(0.3)))]).is_none());
+        let (minute, avg) = d.add(120_000, &[(p, r(99.0, None))]).unwrap();
+        assert_eq!(minute, 60_000);
+        assert_eq!(avg.len(), 1);
+        assert_eq!(avg[0].1.rx_bps, 20.0);
+        assert!(
+            (avg[0].1.utilization.unwrap() - 0.2).abs() < 1e-12,
+            "averaged over known values only"
+        );
+    }
+
+    #[test]
+    fn writer_stores_rounds_and_minutes() {
+        let dir = std::env::temp_dir().join(format!("edgeflow-writer-{}", std::process::id()));
+        let path = dir.join("state.redb");
+        let p = PortRef { dpid: 7, port: 3 };
+        {
+            let tx = spawn_writer(Store::open(&path).unwrap(), Retention::default());
+            for s in 0..70u64 {
+                tx.send((1_000_000_000 + s * 1000, vec![(p, r(s as f64, None))]))
+                    .unwrap();
+            }
+            drop(tx);
+            // The thread owns the store; wait until it has released the file.
+            let mut tries = 0;
+            while Store::open(&path).is_err() && tries < 200 {
+                std::thread::sleep(Duration::from_millis(10));
+                tries += 1;
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store
+                .rate_history(Resolution::Poll, p, 0..u64::MAX)
+                .unwrap()
+                .len(),
+            70
+        );
+        let minutes = store
+            .rate_history(Resolution::Minute, p, 0..u64::MAX)
+            .unwrap();
+        assert_eq!(minutes.len(), 1, "one full minute closed");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,343 @@
+//! Port statistics: polling schedule and counters turned into rates, sans-IO.
+//!
+//! Every switch is asked for OFPMP_PORT_STATS once per interval; each
+//! switch's phase within the interval comes from a hash of its datapath id,
+//! so the requests of a large fabric do not all leave at once. A reply
+//! (possibly several multipart parts) is compared with the switch's previous
+//! one: deltas over the switch's own elapsed time (the ports' duration
+//! fields, falling back to the controller's clock) give bit/s, packet/s,
+//! drops and errors per second, and utilisation against the port speed.
+//! A counter that went backwards (the switch restarted, the port was
+//! re-created) starts a new baseline instead of producing a negative or
+//! absurd rate.
+
+use crate::topology::PortRef;
+use edgeflow_proto::ofp::PortStats;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Rates of one port over one polling interval.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PortRates {
+    /// Received bits per second.
+    pub rx_bps: f64,
+    /// Transmitted bits per second.
+    pub tx_bps: f64,
+    /// Received packets per second.
+    pub rx_pps: f64,
+    /// Transmitted packets per second.
+    pub tx_pps: f64,
+    /// Packets dropped per second, both directions.
+    pub drops_ps: f64,
+    /// Errors per second, both directions.
+    pub errors_ps: f64,
+    /// max(rx, tx) over the port speed, when the speed is known.
+    pub utilization: Option<f64>,
+}
+
+/// Polling settings.
+#[derive(Debug, Clone)]
+pub struct StatsConfig {
+    /// Interval between two polls of one switch.
+    pub interval: Duration,
+    /// Port speeds in bit/s that override what the switch reports (Open
+    /// vSwitch's userspace ports report 10 Gbit/s whatever a shaper allows).
+    pub speed_overrides: HashMap<PortRef, u64>,
+    /// Speed in bit/s of every port without an override, instead of what the
+    /// switch reports.
+    pub default_speed: Option<u64>,
+}
+
+/// The counters of a port at one poll.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at: Instant,
+    stats: PortStats,
+}
+
+/// Elapsed time between two samples: the switch's own clock (the port's
+/// duration) when it advanced, else the controller's.
+fn elapsed(prev: &Sample, cur: &Sample) -> Option<f64> {
+    let dur = |s: &PortStats| s.duration_sec as f64 + s.duration_nsec as f64 * 1e-9;
+    let switch_dt = dur(&cur.stats) - dur(&prev.stats);
+    let local_dt = cur.at.saturating_duration_since(prev.at).as_secs_f64();
+    let dt = if switch_dt > 0.0 { switch_dt } else { local_dt };
+    (dt > 0.0).then_some(dt)
+}
+
+/// Rates between two samples of one port, or None when a counter went
+/// backwards (a reset) or no time passed.
+fn rates(prev: &Sample, cur: &Sample, speed_bps: Option<u64>) -> Option<PortRates> {
+    let (p, c) = (&prev.stats, &cur.stats);
+    let d = |a: u64, b: u64| b.checked_sub(a).map(|x| x as f64);
+    let dt = elapsed(prev, cur)?;
+    let rx_bytes = d(p.rx_bytes, c.rx_bytes)?;
+    let tx_bytes = d(p.tx_bytes, c.tx_bytes)?;
+    let rx_packets = d(p.rx_packets, c.rx_packets)?;
+    let tx_packets = d(p.tx_packets, c.tx_packets)?;
+    let drops = d(p.rx_dropped, c.rx_dropped)? + d(p.tx_dropped, c.tx_dropped)?;
+    let errors = d(p.rx_errors, c.rx_errors)? + d(p.tx_errors, c.tx_errors)?;
+    let (rx_bps, tx_bps) = (rx_bytes * 8.0 / dt, tx_bytes * 8.0 / dt);
+    Some(PortRates {
+        rx_bps,
+        tx_bps,
+        rx_pps: rx_packets / dt,
+        tx_pps: tx_packets / dt,
+        drops_ps: drops / dt,
+        errors_ps: errors / dt,
+        utilization: speed_bps
+            .filter(|&s| s > 0)
+            .map(|s| rx_bps.max(tx_bps) / s as f64),
+    })
+}
+
+/// Polling schedule, partial replies, previous samples and current rates.
+#[derive(Debug)]
+pub struct Monitor {
+    config: StatsConfig,
+    next_poll: HashMap<u64, Instant>,
+    partial: HashMap<u64, Vec<PortStats>>,
+    last: HashMap<PortRef, Sample>,
+    rates: HashMap<PortRef, PortRates>,
+}
+
+impl Monitor {
+    /// A monitor polling no switch yet.
+    pub fn new(config: StatsConfig) -> Monitor {
+        Monitor {
+            config,
+            next_poll: HashMap::new(),
+            partial: HashMap::new(),
+            last: HashMap::new(),
+            rates: HashMap::new(),
+        }
+    }
+
+    /// Starts polling a switch at its phase of the interval.
+    pub fn switch_ready(&mut self, dpid: u64, now: Instant) {
+        let interval = self.config.interval.as_nanos().max(1) as u64;
+        let phase = Duration::from_nanos(crate::forwarding::splitmix64(dpid) % interval);
+        self.next_poll.insert(dpid, now + phase);
+        self.partial.remove(&dpid);
+    }
+
+    /// Stops polling a switch and forgets its samples.
+    pub fn switch_gone(&mut self, dpid: u64) {
+        self.next_poll.remove(&dpid);
+        self.partial.remove(&dpid);
+        self.last.retain(|p, _| p.dpid != dpid);
+        self.rates.retain(|p, _| p.dpid != dpid);
+    }
+
+    /// The switches to poll now (each is rescheduled one interval on).
+    pub fn due(&mut self, now: Instant) -> Vec<u64> {
+        let mut due = Vec::new();
+        for (&dpid, next) in self.next_poll.iter_mut() {
+            if *next <= now {
+                due.push(dpid);
+                // Keep the phase; skip rounds missed while the loop was busy.
+                while *next <= now {
+                    *next += self.config.interval;
+                }
+            }
+        }
+        due.sort_unstable();
+        due
+    }
+
+    /// When the next poll is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_poll.values().min().copied()
+    }
+
+    /// One part of a PORT_STATS reply; `more` is the REPLY_MORE flag. When
+    /// the reply is complete, returns the new rates of the switch's ports
+    /// (ports seen for the first time, or reset, have none yet).
+    pub fn reply(
+        &mut self,
+        dpid: u64,
+        now: Instant,
+        more: bool,
+        stats: Vec<PortStats>,
+        speed_bps: impl Fn(u32) -> Option<u64>,
+    ) -> Option<Vec<(PortRef, PortRates)>> {
+        let parts = self.partial.entry(dpid).or_default();
+        parts.extend(stats);
+        if more {
+            return None;
+        }
+        let parts = self.partial.remove(&dpid).unwrap_or_default();
+        let mut fresh = Vec::with_capacity(parts.len());
+        for stats in parts {
+            let port = PortRef {
+                dpid,
+                port: stats.port_no,
+            };
+            let cur = Sample { at: now, stats };
+            let speed = self
+                .config
+                .speed_overrides
+                .get(&port)
+                .copied()
+                .or(self.config.default_speed)
+                .or_else(|| speed_bps(stats.port_no));
+            match self
+                .last
+                .insert(port, cur)
+                .and_then(|prev| rates(&prev, &cur, speed))
+            {
+                Some(r) => {
+                    self.rates.insert(port, r);
+                    fresh.push((port, r));
+                }
+                None => {
+                    self.rates.remove(&port);
+                }
+            }
+        }
+        Some(fresh)
+    }
+
+    /// The latest rates of a port.
+    pub fn rates(&self, port: PortRef) -> Option<&PortRates> {
+        self.rates.get(&port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(port_no: u32, secs: u32, bytes: u64, packets: u64) -> PortStats {
+        PortStats {
+            port_no,
+            rx_packets: packets,
+            tx_packets: packets / 2,
+            rx_bytes: bytes,
+            tx_bytes: bytes / 2,
+            rx_dropped: 0,
+            tx_dropped: 0,
+            rx_errors: 0,
+            tx_errors: 0,
+            rx_frame_err: 0,
+            rx_over_err: 0,
+            rx_crc_err: 0,
+            collisions: 0,
+            duration_sec: secs,
+            duration_nsec: 0,
+        }
+    }
+
+    fn monitor() -> Monitor {
+        Monitor::new(StatsConfig {
+            interval: Duration::from_secs(1),
+            speed_overrides: HashMap::from([(PortRef { dpid: 1, port: 2 }, 10_000_000)]),
+            default_speed: None,
+        })
+    }
+
+    #[test]
+    fn rates_from_two_polls_use_the_switch_clock() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        assert_eq!(
+            m.reply(1, t0, false, vec![stats(1, 10, 1000, 10)], |_| Some(
+                1_000_000
+            )),
+            Some(vec![])
+        );
+        // The reply arrives 1.5 s later by our clock, but the switch measured 2 s.
+        let r = m
+            .reply(
+                1,
+                t0 + Duration::from_millis(1500),
+                false,
+                vec![stats(1, 12, 251_000, 110)],
+                |_| Some(1_000_000),
+            )
+            .unwrap();
+        assert_eq!(r.len(), 1);
+        let r = r[0].1;
+        assert_eq!(r.rx_bps, 250_000.0 * 8.0 / 2.0);
+        assert_eq!(r.rx_pps, 50.0);
+        assert_eq!(r.utilization, Some(1.0));
+    }
+
+    #[test]
+    fn counter_reset_gives_no_rate_then_recovers() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
+        m.reply(
+            1,
+            at(0),
+            false,
+            vec![stats(1, 100, 5_000_000, 5000)],
+            |_| None,
+        );
+        // The switch restarted: counters and duration start from zero.
+        let r = m
+            .reply(1, at(1), false, vec![stats(1, 1, 1000, 10)], |_| None)
+            .unwrap();
+        assert!(r.is_empty(), "no negative or absurd rate: {r:?}");
+        assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_none());
+        let r = m
+            .reply(1, at(2), false, vec![stats(1, 2, 2000, 20)], |_| None)
+            .unwrap();
+        assert_eq!(r[0].1.rx_bps, 8000.0);
+        assert_eq!(r[0].1.utilization, None, "no speed known");
+    }
+
+    #[test]
+    fn multipart_replies_are_joined_and_speed_overrides_apply() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        m.reply(1, t0, true, vec![stats(1, 1, 0, 0)], |_| Some(1));
+        m.reply(1, t0, false, vec![stats(2, 1, 0, 0)], |_| Some(1));
+        assert!(m
+            .reply(1, t0, true, vec![stats(1, 2, 125, 1)], |_| Some(1))
+            .is_none());
+        let r = m
+            .reply(1, t0, false, vec![stats(2, 2, 1_250_000, 1)], |_| Some(1))
+            .unwrap();
+        assert_eq!(r.len(), 2);
+        let p2 = r.iter().find(|(p, _)| p.port == 2).unwrap().1;
+        assert_eq!(
+            p2.utilization,
+            Some(1.0),
+            "10 Mbit/s override, not the reported speed"
+        );
+    }
+
+    #[test]
+    fn polls_are_staggered_and_keep_their_phase() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        for dpid in 1..=100 {
+            m.switch_ready(dpid, t0);
+        }
+        let first_half = m.due(t0 + Duration::from_millis(500)).len();
+        assert!(
+            (25..=75).contains(&first_half),
+            "{first_half} of 100 due in the first half second"
+        );
+        let rest = m.due(t0 + Duration::from_millis(1000)).len();
+        assert_eq!(first_half + rest, 100);
+        // Nothing is due twice within one interval.
+        assert!(m.due(t0 + Duration::from_millis(1000)).is_empty());
+        assert_eq!(m.due(t0 + Duration::from_millis(2000)).len(), 100);
+    }
+
+    #[test]
+    fn leaving_switch_is_forgotten() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        m.switch_ready(1, t0);
+        m.reply(1, t0, false, vec![stats(1, 1, 0, 0)], |_| None);
+        m.reply(1, t0, false, vec![stats(1, 2, 8, 1)], |_| None);
+        assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_some());
+        m.switch_gone(1);
+        assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_none());
+        assert!(m.poll_timeout().is_none());
+    }
+}
