@@ -15,9 +15,11 @@
 
 pub mod baseline;
 pub mod smoothing;
+pub mod synth;
 
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
 pub use smoothing::{Holt, HoltWinters};
+pub use synth::{LoadConfig, SplitMix64};
 
 /// Standard-normal quantile of 0.9: intervals are mean ± `Z80`·σ (80 %).
 pub const Z80: f64 = 1.281_551_565_544_600_4;
