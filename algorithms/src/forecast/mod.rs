@@ -13,10 +13,13 @@
 //! - nothing reads a clock or does I/O; `fit` is the only costly call and is
 //!   meant to run off the event loop (see [`select::Selector`]).
 
+pub mod arima;
 pub mod baseline;
+mod linalg;
 pub mod smoothing;
 pub mod synth;
 
+pub use arima::{Arima, ArimaConfig};
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
 pub use smoothing::{Holt, HoltWinters};
 pub use synth::{LoadConfig, SplitMix64};
@@ -130,12 +133,6 @@ impl Ring {
         let n = self.buf.len();
         let start = if n < self.cap { 0 } else { self.head };
         (0..n).map(|i| self.buf[(start + i) % self.cap]).collect()
-    }
-
-    /// Drop every value.
-    pub(crate) fn clear(&mut self) {
-        self.buf.clear();
-        self.head = 0;
     }
 
     /// Heap bytes reserved.
