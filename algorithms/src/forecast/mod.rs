@@ -15,12 +15,14 @@
 
 pub mod arima;
 pub mod baseline;
+pub mod gru;
 mod linalg;
 pub mod smoothing;
 pub mod synth;
 
 pub use arima::{Arima, ArimaConfig};
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
+pub use gru::{Gru, GruConfig};
 pub use smoothing::{Holt, HoltWinters};
 pub use synth::{LoadConfig, SplitMix64};
 
