@@ -517,7 +517,7 @@ impl Controller {
                     src: end(l.src),
                     dst: end(l.dst),
                     tx_bps: rates.map(|r| r.tx_bps),
-                    utilization: rates.and_then(|r| r.utilization),
+                    utilization: rates.and_then(PortRates::tx_utilization),
                 }
             })
             .collect();

@@ -34,7 +34,7 @@ const MINUTE_MS: u64 = 60_000;
 #[derive(Debug, Default)]
 pub struct Downsampler {
     minute: Option<u64>,
-    sums: HashMap<PortRef, (PortRates, u32, u32)>,
+    sums: HashMap<PortRef, (PortRates, u32)>,
 }
 
 impl Downsampler {
@@ -59,19 +59,17 @@ impl Downsampler {
                 tx_pps: 0.0,
                 drops_ps: 0.0,
                 errors_ps: 0.0,
-                utilization: None,
+                speed_bps: None,
             };
-            let (sum, n, n_util) = self.sums.entry(*p).or_insert((zero, 0, 0));
+            let (sum, n) = self.sums.entry(*p).or_insert((zero, 0));
             sum.rx_bps += r.rx_bps;
             sum.tx_bps += r.tx_bps;
             sum.rx_pps += r.rx_pps;
             sum.tx_pps += r.tx_pps;
             sum.drops_ps += r.drops_ps;
             sum.errors_ps += r.errors_ps;
-            if let Some(u) = r.utilization {
-                sum.utilization = Some(sum.utilization.unwrap_or(0.0) + u);
-                *n_util += 1;
-            }
+            // The newest known speed stands for the minute.
+            sum.speed_bps = r.speed_bps.or(sum.speed_bps);
             *n += 1;
         }
         done
@@ -81,7 +79,7 @@ impl Downsampler {
         let mut out: Vec<_> = self
             .sums
             .drain()
-            .map(|(p, (s, n, n_util))| {
+            .map(|(p, (s, n))| {
                 let n = f64::from(n.max(1));
                 (
                     p,
@@ -92,7 +90,7 @@ impl Downsampler {
                         tx_pps: s.tx_pps / n,
                         drops_ps: s.drops_ps / n,
                         errors_ps: s.errors_ps / n,
-                        utilization: s.utilization.map(|u| u / f64::from(n_util.max(1))),
+                        speed_bps: s.speed_bps,
                     },
                 )
             })
@@ -147,7 +145,7 @@ mod tests {
             tx_pps: x,
             drops_ps: 0.0,
             errors_ps: 0.0,
-            utilization: u,
+            speed_bps: u,
         }
     }
 
@@ -155,17 +153,14 @@ mod tests {
     fn minutes_are_averaged_when_the_next_begins() {
         let p = PortRef { dpid: 1, port: 1 };
         let mut d = Downsampler::default();
-        assert!(d.add(60_000, &[(p, r(10.0, Some(0.1)))]).is_none());
+        assert!(d.add(60_000, &[(p, r(10.0, Some(1e6)))]).is_none());
         assert!(d.add(61_000, &[(p, r(20.0, None))]).is_none());
-        assert!(d.add(119_999, &[(p, r(30.0, Some(0.3)))]).is_none());
+        assert!(d.add(119_999, &[(p, r(30.0, Some(1e7)))]).is_none());
         let (minute, avg) = d.add(120_000, &[(p, r(99.0, None))]).unwrap();
         assert_eq!(minute, 60_000);
         assert_eq!(avg.len(), 1);
         assert_eq!(avg[0].1.rx_bps, 20.0);
-        assert!(
-            (avg[0].1.utilization.unwrap() - 0.2).abs() < 1e-12,
-            "averaged over known values only"
-        );
+        assert_eq!(avg[0].1.speed_bps, Some(1e7), "the newest speed");
     }
 
     #[test]

@@ -31,8 +31,21 @@ pub struct PortRates {
     pub drops_ps: f64,
     /// Errors per second, both directions.
     pub errors_ps: f64,
-    /// max(rx, tx) over the port speed, when the speed is known.
-    pub utilization: Option<f64>,
+    /// The port speed in bit/s (configured, else reported), when known.
+    pub speed_bps: Option<f64>,
+}
+
+impl PortRates {
+    /// The busier direction's rate over the port speed.
+    pub fn utilization(&self) -> Option<f64> {
+        self.speed_bps.map(|s| self.rx_bps.max(self.tx_bps) / s)
+    }
+
+    /// The transmitted rate over the port speed: the load of the link
+    /// direction that leaves through this port.
+    pub fn tx_utilization(&self) -> Option<f64> {
+        self.speed_bps.map(|s| self.tx_bps / s)
+    }
 }
 
 /// Polling settings.
@@ -85,9 +98,7 @@ fn rates(prev: &Sample, cur: &Sample, speed_bps: Option<u64>) -> Option<PortRate
         tx_pps: tx_packets / dt,
         drops_ps: drops / dt,
         errors_ps: errors / dt,
-        utilization: speed_bps
-            .filter(|&s| s > 0)
-            .map(|s| rx_bps.max(tx_bps) / s as f64),
+        speed_bps: speed_bps.filter(|&s| s > 0).map(|s| s as f64),
     })
 }
 
@@ -260,7 +271,8 @@ mod tests {
         let r = r[0].1;
         assert_eq!(r.rx_bps, 250_000.0 * 8.0 / 2.0);
         assert_eq!(r.rx_pps, 50.0);
-        assert_eq!(r.utilization, Some(1.0));
+        assert_eq!(r.utilization(), Some(1.0));
+        assert_eq!(r.tx_utilization(), Some(0.5));
     }
 
     #[test]
@@ -285,7 +297,7 @@ mod tests {
             .reply(1, at(2), false, vec![stats(1, 2, 2000, 20)], |_| None)
             .unwrap();
         assert_eq!(r[0].1.rx_bps, 8000.0);
-        assert_eq!(r[0].1.utilization, None, "no speed known");
+        assert_eq!(r[0].1.utilization(), None, "no speed known");
     }
 
     #[test]
@@ -303,7 +315,7 @@ mod tests {
         assert_eq!(r.len(), 2);
         let p2 = r.iter().find(|(p, _)| p.port == 2).unwrap().1;
         assert_eq!(
-            p2.utilization,
+            p2.utilization(),
             Some(1.0),
             "10 Mbit/s override, not the reported speed"
         );

@@ -16,7 +16,7 @@ use std::path::Path;
 const RATES_SECOND: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("port_rates_1s");
 /// Port rates per (dpid, port, unix milliseconds of the minute), averaged.
 const RATES_MINUTE: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("port_rates_1m");
-/// Bytes of one encoded [`PortRates`]: seven little-endian f64 (NaN for an unknown utilisation).
+/// Bytes of one encoded [`PortRates`]: seven little-endian f64 (NaN for an unknown speed).
 const RATES_LEN: usize = 56;
 
 /// The resolution of a rate history table.
@@ -45,7 +45,7 @@ fn encode(r: &PortRates) -> [u8; RATES_LEN] {
         r.tx_pps,
         r.drops_ps,
         r.errors_ps,
-        r.utilization.unwrap_or(f64::NAN),
+        r.speed_bps.unwrap_or(f64::NAN),
     ];
     let mut out = [0u8; RATES_LEN];
     for (chunk, v) in out.chunks_exact_mut(8).zip(fields) {
@@ -70,7 +70,7 @@ fn decode(b: &[u8]) -> Option<PortRates> {
         tx_pps: f(3),
         drops_ps: f(4),
         errors_ps: f(5),
-        utilization: Some(f(6)).filter(|u| !u.is_nan()),
+        speed_bps: Some(f(6)).filter(|u| !u.is_nan()),
     })
 }
 
@@ -220,7 +220,7 @@ mod tests {
             tx_pps: 4.0,
             drops_ps: 0.0,
             errors_ps: 0.5,
-            utilization: (x > 0.0).then_some(x / 100.0),
+            speed_bps: (x > 0.0).then_some(1e7),
         }
     }
 
@@ -247,10 +247,7 @@ mod tests {
             .unwrap();
         assert_eq!(h.len(), 5);
         assert_eq!(h[3], (3000, rates(3.0)));
-        assert_eq!(
-            h[0].1.utilization, None,
-            "unknown utilisation stays unknown"
-        );
+        assert_eq!(h[0].1.speed_bps, None, "unknown speed stays unknown");
         store.expire_rates(Resolution::Poll, 2000).unwrap();
         let h = store
             .rate_history(Resolution::Poll, a, 0..u64::MAX)

@@ -1,0 +1,55 @@
+"""Port-statistics monitoring on real switches: while a TCP transfer runs
+across a linear fabric of 10 Mbit/s links, the controller's API reports the
+transfer's rate and utilisation on each link it crosses (data direction),
+and only the acknowledgements' trickle the other way."""
+
+import threading
+import time
+
+import harness
+import topos
+
+BW = 10
+
+
+def _links_by_name(net, topo_json):
+    """{(src switch name, dst switch name): link json} for the reported links."""
+    by_dpid = {topos.switch_dpid(s): s.name for s in net.switches}
+    out = {}
+    for link in topo_json["links"]:
+        src = by_dpid[topos.dpid_str(int(link["src"]["dpid"], 16))]
+        dst = by_dpid[topos.dpid_str(int(link["dst"]["dpid"], 16))]
+        out[(src, dst)] = link
+    return out
+
+
+def test_link_rates_follow_a_transfer(edgeflow_factory, nets):
+    ctl = edgeflow_factory(["--port-speed-mbps", str(BW)])
+    topo = topos.TOPOS["linear4"](bw=BW)
+    net = nets.build(topo, controller=True)
+    expected = topos.expected_links(net)
+    ok, _, _ = harness.wait_links(expected, timeout=30)
+    assert ok, "links not discovered"
+    assert harness.pingall(net) < 50
+    result = {}
+    transfer = threading.Thread(
+        target=lambda: result.update(mbps=harness.iperf3(net, "h1", "h4", duration=8)))
+    transfer.start()
+    time.sleep(5)  # the transfer is in full flow; rates are polled every second
+    links = _links_by_name(net, harness.api_get("/api/v1/topology"))
+    transfer.join()
+    print("\n[monitoring] iperf3 h1 -> h4: %.1f Mbit/s" % result.get("mbps", 0))
+    for (a, b), link in sorted(links.items()):
+        print("[monitoring] %s->%s: %s bit/s, utilisation %s"
+              % (a, b, link.get("tx_bps"), link.get("utilization")))
+    for a, b in [("s1", "s2"), ("s2", "s3"), ("s3", "s4")]:
+        fwd, back = links[(a, b)], links[(b, a)]
+        assert fwd["tx_bps"] is not None, "%s->%s has no rate" % (a, b)
+        assert 0.5 * BW * 1e6 < fwd["tx_bps"] < 1.2 * BW * 1e6, (a, b, fwd)
+        assert abs(fwd["utilization"] - fwd["tx_bps"] / (BW * 1e6)) < 1e-6
+        assert back["tx_bps"] < 0.2 * fwd["tx_bps"], "acks only: %s" % back
+        assert abs(back["utilization"] - back["tx_bps"] / (BW * 1e6)) < 1e-6, \
+            "a direction's utilisation is its own load: %s" % back
+    stats = harness.api_get("/api/v1/stats")
+    assert stats["switches"] == 4 and stats["links"] == 6, stats
+    assert ctl.alive(), "edgeflow exited"
