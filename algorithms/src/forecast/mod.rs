@@ -15,14 +15,18 @@
 
 pub mod arima;
 pub mod baseline;
+pub mod eval;
 pub mod gru;
 mod linalg;
+pub mod select;
 pub mod smoothing;
 pub mod synth;
 
 pub use arima::{Arima, ArimaConfig};
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
+pub use eval::{evaluate, EvalConfig, ModelScore};
 pub use gru::{Gru, GruConfig};
+pub use select::{Selector, SelectorConfig};
 pub use smoothing::{Holt, HoltWinters};
 pub use synth::{LoadConfig, SplitMix64};
 
