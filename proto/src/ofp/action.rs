@@ -2,7 +2,7 @@
 //! experimenter and unknown actions keep their raw bytes.
 
 use super::oxm::Oxm;
-use super::wire::{hex, pad8, split_tlvs, Reader, Result, TlvAlign, Writer};
+use super::wire::{hex, pad8, parse_item, Reader, Result, TlvItem, Writer};
 use super::DecodeError;
 
 /// OFPAT_* action type numbers.
@@ -152,14 +152,20 @@ impl Action {
 
     /// Parses one action from the front of `buf`, returning it and the rest.
     pub fn parse(buf: &[u8]) -> Result<(Action, &[u8])> {
-        let mut r = Reader::new(buf);
-        let typ = r.u16()?;
-        let len = usize::from(r.u16()?);
-        if len < 8 || !len.is_multiple_of(8) {
-            return Err(DecodeError::BadAction);
-        }
-        let body = r.bytes(len - 4).map_err(|_| DecodeError::BadAction)?;
-        Ok((Action::from_body(typ, body)?, r.rest()))
+        parse_item(buf)
+    }
+
+    /// Writes the action into `buf[..buffer_len()]`.
+    pub fn emit(&self, buf: &mut [u8]) {
+        self.write(&mut Writer::new(buf));
+    }
+}
+
+impl TlvItem for Action {
+    const ERROR: DecodeError = DecodeError::BadAction;
+
+    fn buffer_len(&self) -> usize {
+        Action::buffer_len(self)
     }
 
     fn from_body(t: u16, body: &[u8]) -> Result<Action> {
@@ -216,12 +222,7 @@ impl Action {
         Ok(a)
     }
 
-    /// Writes the action into `buf[..buffer_len()]`.
-    pub fn emit(&self, buf: &mut [u8]) {
-        self.write(&mut Writer::new(buf));
-    }
-
-    pub(crate) fn write(&self, w: &mut Writer) {
+    fn write(&self, w: &mut Writer) {
         use Action::*;
         let start = w.pos();
         w.u16(self.typ());
@@ -243,26 +244,5 @@ impl Action {
             CopyTtlOut | CopyTtlIn | DecMplsTtl | PopVlan | DecNwTtl | PopPbb => {}
         }
         w.pad_to8_from(start);
-    }
-}
-
-/// Parses an action list filling all of `buf`.
-pub(crate) fn parse_actions(buf: &[u8]) -> Result<Vec<Action>> {
-    let tlvs =
-        split_tlvs(buf, 8, TlvAlign::LengthMultipleOf8).map_err(|_| DecodeError::BadAction)?;
-    tlvs.iter()
-        .map(|t| Action::from_body(t.typ, t.body()))
-        .collect()
-}
-
-/// Total encoded length of an action list.
-pub(crate) fn actions_len(actions: &[Action]) -> usize {
-    actions.iter().map(Action::buffer_len).sum()
-}
-
-/// Writes an action list.
-pub(crate) fn write_actions(actions: &[Action], w: &mut Writer) {
-    for a in actions {
-        a.write(w);
     }
 }

@@ -1,9 +1,11 @@
 //! Flow-related messages: PACKET_IN, PACKET_OUT, FLOW_MOD, FLOW_REMOVED.
 
-use super::action::{actions_len, parse_actions, write_actions, Action};
-use super::instruction::{instructions_len, parse_instructions, write_instructions, Instruction};
+use super::action::Action;
+use super::instruction::Instruction;
 use super::oxm::Match;
-use super::wire::{enum_with_unknown, hex, Reader, Result, Writer};
+use super::wire::{
+    enum_with_unknown, hex, list_len, parse_list, write_list, Reader, Result, Writer,
+};
 use super::DecodeError;
 
 enum_with_unknown! {
@@ -104,22 +106,22 @@ impl PacketOut {
         Ok(PacketOut {
             buffer_id,
             in_port,
-            actions: parse_actions(actions)?,
+            actions: parse_list(actions)?,
             data: r.rest().to_vec(),
         })
     }
 
     /// Encoded body length.
     pub fn buffer_len(&self) -> usize {
-        16 + actions_len(&self.actions) + self.data.len()
+        16 + list_len(&self.actions) + self.data.len()
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
         w.u32(self.buffer_id);
         w.u32(self.in_port);
-        w.u16(actions_len(&self.actions) as u16);
+        w.u16(list_len(&self.actions) as u16);
         w.zeros(6);
-        write_actions(&self.actions, w);
+        write_list(&self.actions, w);
         w.put(&self.data);
     }
 }
@@ -220,7 +222,7 @@ impl FlowMod {
         let flags = r.u16()?;
         r.skip(2)?;
         let match_ = Match::read(r)?;
-        let instructions = parse_instructions(r.rest())?;
+        let instructions = parse_list(r.rest())?;
         Ok(FlowMod {
             cookie,
             cookie_mask,
@@ -240,7 +242,7 @@ impl FlowMod {
 
     /// Encoded body length.
     pub fn buffer_len(&self) -> usize {
-        40 + self.match_.buffer_len() + instructions_len(&self.instructions)
+        40 + self.match_.buffer_len() + list_len(&self.instructions)
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
@@ -257,7 +259,7 @@ impl FlowMod {
         w.u16(self.flags);
         w.zeros(2);
         self.match_.write(w);
-        write_instructions(&self.instructions, w);
+        write_list(&self.instructions, w);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Groups: OFPT_GROUP_MOD and buckets.
 
-use super::action::{actions_len, parse_actions, write_actions, Action};
-use super::wire::{enum_with_unknown, Reader, Result, Writer};
+use super::action::Action;
+use super::wire::{enum_with_unknown, list_len, parse_list, write_list, Reader, Result, Writer};
 use super::DecodeError;
 
 /// Reserved group numbers (OFPG_*).
@@ -69,7 +69,7 @@ impl Bucket {
 
     /// Encoded length.
     pub fn buffer_len(&self) -> usize {
-        BUCKET_HEADER_LEN + actions_len(&self.actions)
+        BUCKET_HEADER_LEN + list_len(&self.actions)
     }
 
     pub(crate) fn read(r: &mut Reader) -> Result<Bucket> {
@@ -86,7 +86,7 @@ impl Bucket {
             weight,
             watch_port,
             watch_group,
-            actions: parse_actions(b.rest())?,
+            actions: parse_list(b.rest())?,
         })
     }
 
@@ -96,7 +96,7 @@ impl Bucket {
         w.u32(self.watch_port);
         w.u32(self.watch_group);
         w.zeros(4);
-        write_actions(&self.actions, w);
+        write_list(&self.actions, w);
     }
 }
 

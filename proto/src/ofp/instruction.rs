@@ -1,7 +1,9 @@
 //! Instructions (OF1.3 §7.2.4); lengths are multiples of 8.
 
-use super::action::{actions_len, parse_actions, write_actions, Action};
-use super::wire::{hex, pad8, split_tlvs, Reader, Result, TlvAlign, Writer};
+use super::action::Action;
+use super::wire::{
+    hex, list_len, pad8, parse_item, parse_list, write_list, Reader, Result, TlvItem, Writer,
+};
 use super::DecodeError;
 
 /// OFPIT_* instruction type numbers.
@@ -82,7 +84,7 @@ impl Instruction {
         match self {
             GotoTable(_) | ClearActions | Meter(_) => 8,
             WriteMetadata { .. } => 24,
-            WriteActions(a) | ApplyActions(a) => 8 + actions_len(a),
+            WriteActions(a) | ApplyActions(a) => 8 + list_len(a),
             Experimenter { data, .. } => pad8(8 + data.len()),
             Unknown { data, .. } => pad8(4 + data.len()),
         }
@@ -90,14 +92,20 @@ impl Instruction {
 
     /// Parses one instruction from the front of `buf`, returning it and the rest.
     pub fn parse(buf: &[u8]) -> Result<(Instruction, &[u8])> {
-        let mut r = Reader::new(buf);
-        let t = r.u16()?;
-        let len = usize::from(r.u16()?);
-        if len < 8 || !len.is_multiple_of(8) {
-            return Err(DecodeError::BadInstruction);
-        }
-        let body = r.bytes(len - 4).map_err(|_| DecodeError::BadInstruction)?;
-        Ok((Instruction::from_body(t, body)?, r.rest()))
+        parse_item(buf)
+    }
+
+    /// Writes the instruction into `buf[..buffer_len()]`.
+    pub fn emit(&self, buf: &mut [u8]) {
+        self.write(&mut Writer::new(buf));
+    }
+}
+
+impl TlvItem for Instruction {
+    const ERROR: DecodeError = DecodeError::BadInstruction;
+
+    fn buffer_len(&self) -> usize {
+        Instruction::buffer_len(self)
     }
 
     fn from_body(t: u16, body: &[u8]) -> Result<Instruction> {
@@ -118,8 +126,8 @@ impl Instruction {
                 let mask = r.u64()?;
                 Instruction::WriteMetadata { metadata, mask }
             }
-            typ::WRITE_ACTIONS => Instruction::WriteActions(parse_actions(&body[4..])?),
-            typ::APPLY_ACTIONS => Instruction::ApplyActions(parse_actions(&body[4..])?),
+            typ::WRITE_ACTIONS => Instruction::WriteActions(parse_list(&body[4..])?),
+            typ::APPLY_ACTIONS => Instruction::ApplyActions(parse_list(&body[4..])?),
             typ::CLEAR_ACTIONS => fixed(8).map(|_| Instruction::ClearActions)?,
             typ::METER => fixed(8).and_then(|_| r.u32()).map(Instruction::Meter)?,
             typ::EXPERIMENTER => {
@@ -136,12 +144,7 @@ impl Instruction {
         })
     }
 
-    /// Writes the instruction into `buf[..buffer_len()]`.
-    pub fn emit(&self, buf: &mut [u8]) {
-        self.write(&mut Writer::new(buf));
-    }
-
-    pub(crate) fn write(&self, w: &mut Writer) {
+    fn write(&self, w: &mut Writer) {
         use Instruction::*;
         let start = w.pos();
         w.u16(self.typ());
@@ -155,7 +158,7 @@ impl Instruction {
             }
             WriteActions(a) | ApplyActions(a) => {
                 w.zeros(4);
-                write_actions(a, w);
+                write_list(a, w);
             }
             Meter(m) => w.u32(*m),
             Experimenter { experimenter, data } => {
@@ -166,26 +169,5 @@ impl Instruction {
             ClearActions => {}
         }
         w.pad_to8_from(start);
-    }
-}
-
-/// Parses an instruction list filling all of `buf`.
-pub(crate) fn parse_instructions(buf: &[u8]) -> Result<Vec<Instruction>> {
-    let tlvs =
-        split_tlvs(buf, 8, TlvAlign::LengthMultipleOf8).map_err(|_| DecodeError::BadInstruction)?;
-    tlvs.iter()
-        .map(|t| Instruction::from_body(t.typ, t.body()))
-        .collect()
-}
-
-/// Total encoded length of an instruction list.
-pub(crate) fn instructions_len(list: &[Instruction]) -> usize {
-    list.iter().map(Instruction::buffer_len).sum()
-}
-
-/// Writes an instruction list.
-pub(crate) fn write_instructions(list: &[Instruction], w: &mut Writer) {
-    for i in list {
-        i.write(w);
     }
 }

@@ -1,6 +1,8 @@
 //! Meters: OFPT_METER_MOD and meter bands.
 
-use super::wire::{enum_with_unknown, hex, pad8, split_tlvs, Reader, Result, TlvAlign, Writer};
+use super::wire::{
+    enum_with_unknown, hex, list_len, pad8, parse_list, write_list, Reader, Result, TlvItem, Writer,
+};
 use super::DecodeError;
 
 enum_with_unknown! {
@@ -85,6 +87,14 @@ impl MeterBand {
             MeterBand::Unknown { data, .. } => pad8(4 + data.len()),
         }
     }
+}
+
+impl TlvItem for MeterBand {
+    const ERROR: DecodeError = DecodeError::BadMeterBand;
+
+    fn buffer_len(&self) -> usize {
+        MeterBand::buffer_len(self)
+    }
 
     fn from_body(t: u16, body: &[u8]) -> Result<MeterBand> {
         let mut r = Reader::new(body);
@@ -116,7 +126,7 @@ impl MeterBand {
         Ok(band)
     }
 
-    pub(crate) fn write(&self, w: &mut Writer) {
+    fn write(&self, w: &mut Writer) {
         let start = w.pos();
         w.u16(self.typ());
         w.u16(self.buffer_len() as u16);
@@ -150,27 +160,6 @@ impl MeterBand {
             MeterBand::Unknown { data, .. } => w.put(data),
         }
         w.pad_to8_from(start);
-    }
-}
-
-/// Parses meter bands filling all of `buf`. Band lengths are multiples of 8.
-pub(crate) fn parse_bands(buf: &[u8]) -> Result<Vec<MeterBand>> {
-    let tlvs =
-        split_tlvs(buf, 8, TlvAlign::LengthMultipleOf8).map_err(|_| DecodeError::BadMeterBand)?;
-    tlvs.iter()
-        .map(|t| MeterBand::from_body(t.typ, t.body()))
-        .collect()
-}
-
-/// Total encoded length of a band list.
-pub(crate) fn bands_len(b: &[MeterBand]) -> usize {
-    b.iter().map(MeterBand::buffer_len).sum()
-}
-
-/// Writes a band list.
-pub(crate) fn write_bands(b: &[MeterBand], w: &mut Writer) {
-    for band in b {
-        band.write(w);
     }
 }
 
@@ -208,19 +197,19 @@ impl MeterMod {
             command,
             flags,
             meter_id,
-            bands: parse_bands(r.rest())?,
+            bands: parse_list(r.rest())?,
         })
     }
 
     /// Encoded body length.
     pub fn buffer_len(&self) -> usize {
-        8 + bands_len(&self.bands)
+        8 + list_len(&self.bands)
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
         w.u16(self.command.into());
         w.u16(self.flags);
         w.u32(self.meter_id);
-        write_bands(&self.bands, w);
+        write_list(&self.bands, w);
     }
 }

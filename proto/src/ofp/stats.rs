@@ -4,10 +4,10 @@
 //! their own length, which is checked against its minimum and the buffer.
 
 use super::groups::{buckets_len, read_buckets, Bucket, GroupType};
-use super::instruction::{instructions_len, parse_instructions, write_instructions, Instruction};
-use super::meter::{bands_len, parse_bands, write_bands, MeterBand};
+use super::instruction::Instruction;
+use super::meter::MeterBand;
 use super::oxm::Match;
-use super::wire::{hex, Reader, Result, Writer};
+use super::wire::{hex, list_len, parse_list, write_list, Reader, Result, Writer};
 use super::DecodeError;
 
 /// Reads a record whose u16 length sits at `len_at` bytes into the record;
@@ -109,7 +109,7 @@ impl FlowStats {
 
     /// Encoded length.
     pub fn buffer_len(&self) -> usize {
-        Self::HEADER_LEN + self.match_.buffer_len() + instructions_len(&self.instructions)
+        Self::HEADER_LEN + self.match_.buffer_len() + list_len(&self.instructions)
     }
 
     pub(crate) fn read(r: &mut Reader) -> Result<Self> {
@@ -128,7 +128,7 @@ impl FlowStats {
         let packet_count = r.u64()?;
         let byte_count = r.u64()?;
         let match_ = Match::read(&mut r)?;
-        let instructions = parse_instructions(r.rest())?;
+        let instructions = parse_list(r.rest())?;
         Ok(FlowStats {
             table_id,
             duration_sec,
@@ -160,7 +160,7 @@ impl FlowStats {
         w.u64(self.packet_count);
         w.u64(self.byte_count);
         self.match_.write(w);
-        write_instructions(&self.instructions, w);
+        write_list(&self.instructions, w);
     }
 }
 
@@ -602,7 +602,7 @@ pub struct MeterConfig {
 impl MeterConfig {
     /// Encoded length.
     pub fn buffer_len(&self) -> usize {
-        8 + bands_len(&self.bands)
+        8 + list_len(&self.bands)
     }
 
     pub(crate) fn read(r: &mut Reader) -> Result<Self> {
@@ -613,7 +613,7 @@ impl MeterConfig {
         Ok(MeterConfig {
             flags,
             meter_id,
-            bands: parse_bands(r.rest())?,
+            bands: parse_list(r.rest())?,
         })
     }
 
@@ -621,7 +621,7 @@ impl MeterConfig {
         w.u16(self.buffer_len() as u16);
         w.u16(self.flags);
         w.u32(self.meter_id);
-        write_bands(&self.bands, w);
+        write_list(&self.bands, w);
     }
 }
 

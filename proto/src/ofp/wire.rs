@@ -240,6 +240,53 @@ pub(crate) fn split_tlvs(
     Ok(out)
 }
 
+/// An element of a `type: u16, length: u16` list whose length is a multiple
+/// of 8 (actions, instructions, meter bands). The list framing and its
+/// alignment rule live here; each type only decodes and encodes one body.
+pub(crate) trait TlvItem: Sized {
+    /// The error for a malformed element or list of this type.
+    const ERROR: DecodeError;
+    /// Decodes one element from its type and the bytes after its header.
+    fn from_body(typ: u16, body: &[u8]) -> Result<Self>;
+    /// Encoded length including header and padding (a multiple of 8).
+    fn buffer_len(&self) -> usize;
+    /// Writes header, body and padding.
+    fn write(&self, w: &mut Writer);
+}
+
+/// Parses one element from the front of `buf`, returning it and the rest.
+pub(crate) fn parse_item<T: TlvItem>(buf: &[u8]) -> Result<(T, &[u8])> {
+    let mut r = Reader::new(buf);
+    let typ = r.u16()?;
+    let len = usize::from(r.u16()?);
+    if len < 8 || !len.is_multiple_of(8) {
+        return Err(T::ERROR);
+    }
+    let body = r.bytes(len - 4).map_err(|_| T::ERROR)?;
+    Ok((T::from_body(typ, body)?, r.rest()))
+}
+
+/// Parses a list of elements filling all of `buf`.
+pub(crate) fn parse_list<T: TlvItem>(buf: &[u8]) -> Result<Vec<T>> {
+    split_tlvs(buf, 8, TlvAlign::LengthMultipleOf8)
+        .map_err(|_| T::ERROR)?
+        .iter()
+        .map(|t| T::from_body(t.typ, t.body()))
+        .collect()
+}
+
+/// Total encoded length of a list.
+pub(crate) fn list_len<T: TlvItem>(list: &[T]) -> usize {
+    list.iter().map(T::buffer_len).sum()
+}
+
+/// Writes a list.
+pub(crate) fn write_list<T: TlvItem>(list: &[T], w: &mut Writer) {
+    for item in list {
+        item.write(w);
+    }
+}
+
 fn tlv_header(input: &[u8]) -> Result<(u16, u16)> {
     use nom::number::complete::be_u16;
     let parsed: nom::IResult<&[u8], (u16, u16)> = (be_u16, be_u16).parse(input);
