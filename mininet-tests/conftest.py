@@ -21,6 +21,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import topos  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -107,6 +108,19 @@ class Nets:
     def build(self, topo, controller=True, rstp=False):
         net = harness.build_net(topo, controller=controller, rstp=rstp)
         self.nets.append(net)
+        return net
+
+    def build_discovered(self, topo, pingall=True, label="[edgeflow] "):
+        """Build ``topo`` under the running edgeflow and wait until the
+        controller reports exactly its links and, with ``pingall``, until a
+        pingall is lossless (so the controller knows every host)."""
+        net = self.build(topo, controller=True)
+        expected = topos.expected_links(net)
+        ok, tj, _ = harness.wait_links(expected, timeout=30)
+        assert ok, "links not discovered:\n" + harness.describe_link_diff(expected, tj)
+        if pingall:
+            loss, _ = harness.wait_pingall(net, timeout=20, label=label)
+            assert loss == 0, "%spingall lost %.1f%%" % (label, loss)
         return net
 
     def stop(self, net):

@@ -33,12 +33,7 @@ def test_fattree_failover(nets, edgeflow_factory, baseline_only):
 
         # ---- edgeflow ------------------------------------------------------
         ctl = edgeflow_factory()
-        net = nets.build(topos.FatTreeTopo(), controller=True)
-        expected = topos.expected_links(net)
-        ok, tj, secs = harness.wait_links(expected, timeout=30)
-        assert ok, "links not discovered:\n" + harness.describe_link_diff(expected, tj)
-        loss, _ = harness.wait_pingall(net, timeout=20, label="[edgeflow] ")
-        assert loss == 0, "edgeflow pingall before failover lost %.1f%%" % loss
+        net = nets.build_discovered(topos.FatTreeTopo())
         ef = harness.measure_failover(net, SRC, DST, label="[edgeflow] ")
         result["edgeflow"] = ef
         result["edgeflow_outage_ms"] = ef["outage_ms"]
