@@ -46,6 +46,39 @@ pub const OFPMPF_MORE: u16 = 1;
 /// Length of the multipart header after the OpenFlow header.
 const MP_HEADER_LEN: usize = 8;
 
+/// The multipart header (type, flags, 4 pad bytes) around a typed body; the
+/// same code for requests and replies, which differ only in their body enum.
+macro_rules! multipart_message {
+    ($msg:ident, $body:ident, $new_doc:literal) => {
+        impl $msg {
+            #[doc = $new_doc]
+            pub fn new(body: $body) -> $msg {
+                $msg { flags: 0, body }
+            }
+
+            /// Encoded body length (after the OpenFlow header).
+            pub fn buffer_len(&self) -> usize {
+                MP_HEADER_LEN + self.body.buffer_len()
+            }
+
+            pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+                let typ = r.u16()?;
+                let flags = r.u16()?;
+                r.skip(4)?;
+                let body = $body::read(typ, r).map_err(|e| bad_body(typ, e))?;
+                Ok($msg { flags, body })
+            }
+
+            pub(crate) fn write(&self, w: &mut Writer) {
+                w.u16(self.body.typ());
+                w.u16(self.flags);
+                w.zeros(4);
+                self.body.write(w);
+            }
+        }
+    };
+}
+
 /// `ofp_flow_stats_request` (also used for aggregate requests).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FlowStatsRequest {
@@ -306,32 +339,11 @@ impl MultipartRequestBody {
     }
 }
 
-impl MultipartRequest {
-    /// A request with no flags.
-    pub fn new(body: MultipartRequestBody) -> MultipartRequest {
-        MultipartRequest { flags: 0, body }
-    }
-
-    /// Encoded body length (after the OpenFlow header).
-    pub fn buffer_len(&self) -> usize {
-        MP_HEADER_LEN + self.body.buffer_len()
-    }
-
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
-        let typ = r.u16()?;
-        let flags = r.u16()?;
-        r.skip(4)?;
-        let body = MultipartRequestBody::read(typ, r).map_err(|e| bad_body(typ, e))?;
-        Ok(MultipartRequest { flags, body })
-    }
-
-    pub(crate) fn write(&self, w: &mut Writer) {
-        w.u16(self.body.typ());
-        w.u16(self.flags);
-        w.zeros(4);
-        self.body.write(w);
-    }
-}
+multipart_message!(
+    MultipartRequest,
+    MultipartRequestBody,
+    "A request with no flags."
+);
 
 /// Length problems inside a multipart body report the multipart type.
 fn bad_body(typ: u16, e: DecodeError) -> DecodeError {
@@ -522,29 +534,4 @@ impl MultipartReplyBody {
     }
 }
 
-impl MultipartReply {
-    /// A reply with no flags.
-    pub fn new(body: MultipartReplyBody) -> MultipartReply {
-        MultipartReply { flags: 0, body }
-    }
-
-    /// Encoded body length (after the OpenFlow header).
-    pub fn buffer_len(&self) -> usize {
-        MP_HEADER_LEN + self.body.buffer_len()
-    }
-
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
-        let typ = r.u16()?;
-        let flags = r.u16()?;
-        r.skip(4)?;
-        let body = MultipartReplyBody::read(typ, r).map_err(|e| bad_body(typ, e))?;
-        Ok(MultipartReply { flags, body })
-    }
-
-    pub(crate) fn write(&self, w: &mut Writer) {
-        w.u16(self.body.typ());
-        w.u16(self.flags);
-        w.zeros(4);
-        self.body.write(w);
-    }
-}
+multipart_message!(MultipartReply, MultipartReplyBody, "A reply with no flags.");
