@@ -15,6 +15,7 @@
 
 pub mod arima;
 pub mod baseline;
+pub mod decompose;
 pub mod eval;
 pub mod gru;
 mod linalg;
@@ -24,6 +25,7 @@ pub mod synth;
 
 pub use arima::{Arima, ArimaConfig};
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
+pub use decompose::SeasonalAdjust;
 pub use eval::{evaluate, EvalConfig, ModelScore};
 pub use gru::{Gru, GruConfig};
 pub use select::{Selector, SelectorConfig};

@@ -10,7 +10,8 @@
 //!
 //! Refits: `fit(history)` fits every model on the older two thirds of the
 //! history and then rolls through the rest, online, scoring as it goes: a
-//! rolling-origin backtest that seeds the scores. The selector keeps the
+//! rolling-origin backtest that seeds the scores; then every model is fitted
+//! again on the whole history (so a refit costs two fits). The selector keeps the
 //! last `history` samples in a ring so that a caller can refit on a schedule
 //! off the event loop: take [`Selector::history`] (a copy), build and fit a
 //! new selector on a worker, then feed it the samples that arrived meanwhile
@@ -19,7 +20,7 @@
 use super::smoothing::Holt;
 use super::{
     clean, Arima, ArimaConfig, Forecast, Forecaster, Gru, GruConfig, HoltWinters, LastValue,
-    MovingAverage, Ring, SeasonalNaive,
+    MovingAverage, Ring, SeasonalAdjust, SeasonalNaive,
 };
 
 /// Which candidates a selector runs and how it scores them.
@@ -49,7 +50,7 @@ impl Default for SelectorConfig {
             horizon: 3,
             horizon_of_interest: 3,
             period: 288,
-            decay: 0.03,
+            decay: 0.01,
             history: 864,
             refit_every: 288,
             gru: true,
@@ -88,6 +89,12 @@ impl Selector {
             Box::new(Holt::new()),
             Box::new(HoltWinters::new(cfg.period)),
             Box::new(Arima::new(ArimaConfig::default())),
+            Box::new(SeasonalAdjust::new(
+                "sa_holt",
+                cfg.period,
+                6,
+                Box::new(Holt::new()),
+            )),
         ];
         if cfg.gru {
             models.push(Box::new(Gru::new(GruConfig {
@@ -310,6 +317,11 @@ impl Forecaster for Selector {
         for &x in test {
             fresh.update(Some(x));
         }
+        // Scores came from the backtest; the models now learn from everything.
+        for m in &mut fresh.models {
+            m.fit(history);
+        }
+        fresh.pending.clear();
         // The ring holds what was fitted as well, for the next refit.
         fresh.history = Ring::new(self.cfg.history);
         for &x in &history[n.saturating_sub(self.cfg.history)..] {
