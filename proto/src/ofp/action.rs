@@ -164,6 +164,10 @@ impl Action {
 impl TlvItem for Action {
     const ERROR: DecodeError = DecodeError::BadAction;
 
+    fn typ(&self) -> u16 {
+        Action::typ(self)
+    }
+
     fn buffer_len(&self) -> usize {
         Action::buffer_len(self)
     }
@@ -171,13 +175,7 @@ impl TlvItem for Action {
     fn from_body(t: u16, body: &[u8]) -> Result<Action> {
         let mut r = Reader::new(body);
         // Fixed-size actions must have exactly their size.
-        let fixed = |n: usize| {
-            if body.len() + 4 == n {
-                Ok(())
-            } else {
-                Err(DecodeError::BadAction)
-            }
-        };
+        let fixed = |n: usize| Self::fixed_len(body, n);
         let a = match t {
             typ::OUTPUT => {
                 fixed(16)?;
@@ -222,11 +220,8 @@ impl TlvItem for Action {
         Ok(a)
     }
 
-    fn write(&self, w: &mut Writer) {
+    fn write_body(&self, w: &mut Writer) {
         use Action::*;
-        let start = w.pos();
-        w.u16(self.typ());
-        w.u16(self.buffer_len() as u16);
         match self {
             Output { port, max_len } => {
                 w.u32(*port);
@@ -243,6 +238,5 @@ impl TlvItem for Action {
             Unknown { data, .. } => w.put(data),
             CopyTtlOut | CopyTtlIn | DecMplsTtl | PopVlan | DecNwTtl | PopPbb => {}
         }
-        w.pad_to8_from(start);
     }
 }

@@ -104,19 +104,17 @@ impl Instruction {
 impl TlvItem for Instruction {
     const ERROR: DecodeError = DecodeError::BadInstruction;
 
+    fn typ(&self) -> u16 {
+        Instruction::typ(self)
+    }
+
     fn buffer_len(&self) -> usize {
         Instruction::buffer_len(self)
     }
 
     fn from_body(t: u16, body: &[u8]) -> Result<Instruction> {
         let mut r = Reader::new(body);
-        let fixed = |n: usize| {
-            if body.len() + 4 == n {
-                Ok(())
-            } else {
-                Err(DecodeError::BadInstruction)
-            }
-        };
+        let fixed = |n: usize| Self::fixed_len(body, n);
         Ok(match t {
             typ::GOTO_TABLE => fixed(8).and_then(|_| r.u8()).map(Instruction::GotoTable)?,
             typ::WRITE_METADATA => {
@@ -144,11 +142,8 @@ impl TlvItem for Instruction {
         })
     }
 
-    fn write(&self, w: &mut Writer) {
+    fn write_body(&self, w: &mut Writer) {
         use Instruction::*;
-        let start = w.pos();
-        w.u16(self.typ());
-        w.u16(self.buffer_len() as u16);
         match self {
             GotoTable(t) => w.u8(*t),
             WriteMetadata { metadata, mask } => {
@@ -168,6 +163,5 @@ impl TlvItem for Instruction {
             Unknown { data, .. } => w.put(data),
             ClearActions => {}
         }
-        w.pad_to8_from(start);
     }
 }

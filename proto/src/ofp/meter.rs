@@ -92,6 +92,10 @@ impl MeterBand {
 impl TlvItem for MeterBand {
     const ERROR: DecodeError = DecodeError::BadMeterBand;
 
+    fn typ(&self) -> u16 {
+        MeterBand::typ(self)
+    }
+
     fn buffer_len(&self) -> usize {
         MeterBand::buffer_len(self)
     }
@@ -126,10 +130,7 @@ impl TlvItem for MeterBand {
         Ok(band)
     }
 
-    fn write(&self, w: &mut Writer) {
-        let start = w.pos();
-        w.u16(self.typ());
-        w.u16(self.buffer_len() as u16);
+    fn write_body(&self, w: &mut Writer) {
         match self {
             MeterBand::Drop { rate, burst_size } => {
                 w.u32(*rate);
@@ -159,7 +160,6 @@ impl TlvItem for MeterBand {
             }
             MeterBand::Unknown { data, .. } => w.put(data),
         }
-        w.pad_to8_from(start);
     }
 }
 

@@ -246,12 +246,33 @@ pub(crate) fn split_tlvs(
 pub(crate) trait TlvItem: Sized {
     /// The error for a malformed element or list of this type.
     const ERROR: DecodeError;
-    /// Decodes one element from its type and the bytes after its header.
-    fn from_body(typ: u16, body: &[u8]) -> Result<Self>;
+    /// The type number written in the header.
+    fn typ(&self) -> u16;
     /// Encoded length including header and padding (a multiple of 8).
     fn buffer_len(&self) -> usize;
-    /// Writes header, body and padding.
-    fn write(&self, w: &mut Writer);
+    /// Decodes one element from its type and the bytes after its header.
+    fn from_body(typ: u16, body: &[u8]) -> Result<Self>;
+    /// Writes what follows the 4-byte header, without the padding.
+    fn write_body(&self, w: &mut Writer);
+
+    /// Writes header, body and zero padding up to `buffer_len()`.
+    fn write(&self, w: &mut Writer) {
+        let start = w.pos();
+        w.u16(self.typ());
+        w.u16(len16(self.buffer_len()));
+        self.write_body(w);
+        w.pad_to8_from(start);
+    }
+
+    /// Checks that a fixed-size element (`n` bytes with its header) has
+    /// exactly that size.
+    fn fixed_len(body: &[u8], n: usize) -> Result<()> {
+        if body.len() + 4 == n {
+            Ok(())
+        } else {
+            Err(Self::ERROR)
+        }
+    }
 }
 
 /// Parses one element from the front of `buf`, returning it and the rest.
