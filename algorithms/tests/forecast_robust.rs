@@ -181,3 +181,13 @@ fn selector_refit_is_due_on_schedule_and_keeps_history() {
     sel.fit(&h);
     assert!(!sel.refit_due());
 }
+
+#[test]
+fn per_link_memory_figure_with_every_model() {
+    let xs = LoadConfig::default().generate(288 * 3);
+    let mut sel = Selector::new(SelectorConfig::default());
+    sel.fit(&xs);
+    let bytes = sel.heap_bytes() + std::mem::size_of::<Selector>();
+    eprintln!("selector with GRU, period 288, history 864: {bytes} bytes");
+    assert!(bytes < 32 * 1024, "{bytes} bytes");
+}

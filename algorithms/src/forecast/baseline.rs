@@ -110,7 +110,7 @@ impl Forecaster for MovingAverage {
         self.sum += x - dropped;
         // Re-sum once per window so rounding never accumulates.
         self.pushes += 1;
-        if self.pushes % self.window == 0 {
+        if self.pushes.is_multiple_of(self.window) {
             self.sum = self.ring.to_vec().iter().sum();
         }
     }

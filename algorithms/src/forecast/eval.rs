@@ -60,7 +60,7 @@ fn evaluate_one(series: &[f64], mut m: Box<dyn Forecaster>, cfg: &EvalConfig) ->
     let mut n = 0usize;
     for t in train..series.len() {
         if let Some(every) = cfg.refit_every {
-            if every > 0 && t > train && (t - train) % every == 0 {
+            if every > 0 && t > train && (t - train).is_multiple_of(every) {
                 m.fit(&series[t.saturating_sub(cfg.history)..t]);
             }
         }

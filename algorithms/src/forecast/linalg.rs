@@ -36,7 +36,7 @@ fn solve_spd(mut a: Array2<f64>, mut b: Array1<f64>) -> Option<Array1<f64>> {
         for k in 0..j {
             d -= a[[j, k]] * a[[j, k]];
         }
-        if !(d > 0.0) || !d.is_finite() {
+        if d.is_nan() || d <= 0.0 || !d.is_finite() {
             return None;
         }
         let d = d.sqrt();

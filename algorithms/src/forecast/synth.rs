@@ -190,7 +190,7 @@ impl LoadConfig {
 
     /// Generate `n` samples: non-negative, at most `capacity`, deterministic for the seed.
     pub fn generate(&self, n: usize) -> Vec<f64> {
-        let mut rng = SplitMix64::new(self.seed ^ 0x5EED_0F_ED6E_F10E);
+        let mut rng = SplitMix64::new(self.seed ^ 0x005E_ED0F_ED6E_F10E);
         let per_sample = |per_day: f64| per_day * self.interval_s / 86_400.0;
         let burst_p = per_sample(self.bursts_per_day);
         let flash_p = per_sample(self.flash_per_week / 7.0);
