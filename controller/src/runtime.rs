@@ -17,11 +17,15 @@ use tracing::{info, warn, Instrument};
 /// How often the counters for the API are refreshed.
 const STATS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Batches waiting to be written to one switch; a switch that stops reading
+/// while this many are queued is dropped rather than let memory grow.
+const WRITE_QUEUE: usize = 1024;
+
 /// Bytes read per socket read.
 const READ_CHUNK: usize = 64 * 1024;
 
 enum Event {
-    Connected(ConnId, mpsc::UnboundedSender<Bytes>),
+    Connected(ConnId, mpsc::Sender<Bytes>),
     Data(ConnId, Bytes),
     Disconnected(ConnId),
 }
@@ -50,7 +54,7 @@ pub async fn run(
     } = outputs;
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let accept = tokio::spawn(accept_loop(listener, events_tx));
-    let mut writers: HashMap<ConnId, mpsc::UnboundedSender<Bytes>> = HashMap::new();
+    let mut writers: HashMap<ConnId, mpsc::Sender<Bytes>> = HashMap::new();
     snapshots.send_replace(Arc::new(controller.view()));
     let mut published = controller.version();
     let mut stats_at = Instant::now();
@@ -79,17 +83,27 @@ pub async fn run(
         // Closing a connection can reroute traffic, which queues messages
         // for other switches: repeat until both queues are empty.
         loop {
+            let mut stalled = Vec::new();
             while let Some((conn, bytes)) = controller.poll_transmit() {
                 if let Some(w) = writers.get(&conn) {
-                    let _ = w.send(bytes);
+                    if let Err(mpsc::error::TrySendError::Full(_)) = w.try_send(bytes) {
+                        stalled.push(conn);
+                    }
                 }
             }
-            let Some((conn, _reason)) = controller.poll_close() else {
+            // The controller logged its own reasons for closing.
+            let closed = controller.poll_close().map(|(conn, _reason)| conn);
+            if closed.is_none() && stalled.is_empty() {
                 break;
-            };
-            // Dropping the writer ends the connection once its queue is written.
-            writers.remove(&conn);
-            controller.handle_disconnect(conn);
+            }
+            for conn in &stalled {
+                warn!(conn, "switch is not reading its connection; dropping it");
+            }
+            for conn in stalled.into_iter().chain(closed) {
+                // Dropping the writer ends the connection once its queue is written.
+                writers.remove(&conn);
+                controller.handle_disconnect(conn);
+            }
         }
         // Rates change with every poll: the snapshot follows them at most
         // once per interval, topology changes at once.
@@ -147,7 +161,7 @@ fn log_load(view: &model::Topology) {
 
 fn handle(
     controller: &mut Controller,
-    writers: &mut HashMap<ConnId, mpsc::UnboundedSender<Bytes>>,
+    writers: &mut HashMap<ConnId, mpsc::Sender<Bytes>>,
     ev: Event,
 ) {
     let now = std::time::Instant::now();
@@ -186,7 +200,7 @@ async fn accept_loop(listener: TcpListener, events: mpsc::Sender<Event>) {
 async fn connection(conn: ConnId, stream: TcpStream, events: mpsc::Sender<Event>) {
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
+    let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
     if events.send(Event::Connected(conn, tx)).await.is_err() {
         return;
     }
