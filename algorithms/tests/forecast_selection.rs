@@ -38,8 +38,8 @@ fn selection_beats_last_value_on_realistic_five_minute_loads() {
     let series = LoadConfig::default().generate(6 * DAY);
     let s3 = scores(&series, 3);
     let s1 = scores(&series, 1);
-    let (sel3, last3) = (nmae(&s3, "selection"), nmae(&s3, "last"));
-    let (sel1, last1) = (nmae(&s1, "selection"), nmae(&s1, "last"));
+    let (sel3, last3) = (nmae(&s3, "selected"), nmae(&s3, "last_value"));
+    let (sel1, last1) = (nmae(&s1, "selected"), nmae(&s1, "last_value"));
     assert!(sel3 <= 0.9 * last3, "h=3: selection {sel3} last {last3}");
     assert!(sel1 <= last1, "h=1: selection {sel1} last {last1}");
 }

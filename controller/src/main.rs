@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::Controller;
+use edgeflow_controller::forecast_cli;
 use edgeflow_controller::history::Retention;
 use edgeflow_controller::storage::Store;
 use std::net::SocketAddr;
@@ -49,6 +50,30 @@ enum Command {
         #[arg(long)]
         port_speed_mbps: Option<f64>,
     },
+    /// Score every forecasting model on a CSV of link loads (rolling origin).
+    ForecastEval {
+        /// CSV: header row; a timestamp column (seconds or RFC 3339), then one column per series.
+        #[arg(long)]
+        input: PathBuf,
+        /// Steps ahead to score.
+        #[arg(long)]
+        horizon: usize,
+        /// Share of the rows used for the first fit; the rest is predicted.
+        #[arg(long, default_value_t = 0.5)]
+        train_frac: f64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forecast the next steps of every series of a CSV with the selected model, as CSV.
+    Forecast {
+        /// CSV as for forecast-eval.
+        #[arg(long)]
+        input: PathBuf,
+        /// Steps ahead to forecast.
+        #[arg(long)]
+        horizon: usize,
+    },
     /// Decode a file of concatenated binary OpenFlow 1.3 messages, one JSON line each.
     OfpPrint {
         /// The file.
@@ -93,6 +118,23 @@ fn main() -> ExitCode {
             run(cfg)
         }
         Command::OfpPrint { file, roundtrip } => ofp_print(&file, roundtrip),
+        Command::ForecastEval {
+            input,
+            horizon,
+            train_frac,
+            json,
+        } => read_table(&input).and_then(|table| {
+            let report = forecast_cli::evaluate_table(&table, horizon, train_frac)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", forecast_cli::render(&report));
+            }
+            Ok(())
+        }),
+        Command::Forecast { input, horizon } => read_table(&input).map(|table| {
+            print!("{}", forecast_cli::forecast_table(&table, horizon));
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,6 +146,12 @@ fn fail(msg: &str) -> ExitCode {
     error!("{msg}");
     eprintln!("edgeflow: {msg}");
     ExitCode::FAILURE
+}
+
+fn read_table(path: &std::path::Path) -> Result<forecast_cli::Table, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(forecast_cli::Table::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
 }
 
 fn ofp_print(file: &std::path::Path, roundtrip: bool) -> Result<(), Box<dyn std::error::Error>> {

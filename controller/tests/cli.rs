@@ -72,3 +72,87 @@ fn run_rejects_bad_config_before_binding() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("link_timeout_ms"));
 }
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("edgeflow-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn forecast_eval_prints_one_json_object_with_every_model() {
+    // A cycle of 12 samples a day (two-hour spacing) over 12 days, with a missing cell.
+    let mut csv = String::from("time,link_a,link_b\n");
+    for i in 0..144u64 {
+        let b = if i == 50 {
+            String::new()
+        } else {
+            (10 + i % 12).to_string()
+        };
+        csv.push_str(&format!("{},{},{}\n", i * 7200, 100 + (i % 12) * 10, b));
+    }
+    let path = temp_file("loads.csv", &csv);
+    let out = edgeflow()
+        .args([
+            "forecast-eval",
+            "--horizon",
+            "3",
+            "--train-frac",
+            "0.5",
+            "--json",
+            "--input",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["horizon"], 3);
+    assert_eq!(v["series"], 2);
+    let models = v["models"].as_array().unwrap();
+    for m in models {
+        for key in [
+            "name",
+            "nmae",
+            "rmse",
+            "median_mape",
+            "fit_ms",
+            "predict_ms",
+        ] {
+            assert!(m.get(key).is_some(), "{key} missing in {m}");
+        }
+    }
+    let names: Vec<&str> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"last_value") && names.contains(&"selected"),
+        "{names:?}"
+    );
+    let out = edgeflow()
+        .args(["forecast", "--horizon", "2", "--input"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().lines().count(),
+        1 + 2 * 2
+    );
+}
+
+#[test]
+fn forecast_eval_rejects_a_malformed_csv_with_the_line() {
+    let path = temp_file("bad.csv", "time,a\n0,1\n300,abc\n");
+    let out = edgeflow()
+        .args(["forecast-eval", "--horizon", "1", "--input"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
+}

@@ -31,7 +31,7 @@ impl Default for LastValue {
 
 impl Forecaster for LastValue {
     fn name(&self) -> &'static str {
-        "last"
+        "last_value"
     }
 
     fn update(&mut self, x: Option<f64>) {

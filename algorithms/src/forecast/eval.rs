@@ -37,6 +37,19 @@ pub struct ModelScore {
     pub coverage: f64,
     /// Number of scored forecasts.
     pub n: usize,
+    /// Σ|error|, Σ|actual| and Σerror², so scores of several series can be pooled.
+    pub sums: ErrorSums,
+}
+
+/// Error sums of scored forecasts.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ErrorSums {
+    /// Σ|error|.
+    pub abs_error: f64,
+    /// Σ|actual|.
+    pub abs_actual: f64,
+    /// Σerror².
+    pub sq_error: f64,
 }
 
 /// Rolling-origin scores of each model on `series` (models are consumed: fitting changes them).
@@ -88,5 +101,10 @@ fn evaluate_one(series: &[f64], mut m: Box<dyn Forecaster>, cfg: &EvalConfig) ->
         median_ape: apes.get(apes.len() / 2).copied().unwrap_or(f64::NAN),
         coverage: nan_if_empty(inside as f64 / n.max(1) as f64),
         n,
+        sums: ErrorSums {
+            abs_error: abs,
+            abs_actual: act,
+            sq_error: sq,
+        },
     }
 }

@@ -26,9 +26,9 @@ pub mod synth;
 pub use arima::{Arima, ArimaConfig};
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
 pub use decompose::SeasonalAdjust;
-pub use eval::{evaluate, EvalConfig, ModelScore};
+pub use eval::{evaluate, ErrorSums, EvalConfig, ModelScore};
 pub use gru::{Gru, GruConfig};
-pub use select::{Selector, SelectorConfig};
+pub use select::{default_models, Selector, SelectorConfig};
 pub use smoothing::{Holt, HoltWinters};
 pub use synth::{LoadConfig, SplitMix64};
 

@@ -73,6 +73,33 @@ pub struct Selector {
     since_fit: usize,
 }
 
+/// Fresh instances of the selection's default candidates for `cfg` (the
+/// GRU only when `cfg.gru`), for a selector or for comparing them one by one.
+pub fn default_models(cfg: &SelectorConfig) -> Vec<Box<dyn Forecaster>> {
+    let mut models: Vec<Box<dyn Forecaster>> = vec![
+        Box::new(LastValue::new()),
+        Box::new(MovingAverage::new(3)),
+        Box::new(SeasonalNaive::new(cfg.period)),
+        Box::new(Holt::new()),
+        Box::new(HoltWinters::new(cfg.period)),
+        Box::new(Arima::new(ArimaConfig::default())),
+        Box::new(SeasonalAdjust::new(
+            "sa_holt",
+            cfg.period,
+            6,
+            Box::new(Holt::new()),
+        )),
+    ];
+    if cfg.gru {
+        models.push(Box::new(Gru::new(GruConfig {
+            period: cfg.period,
+            horizon: cfg.horizon,
+            ..GruConfig::default()
+        })));
+    }
+    models
+}
+
 impl Selector {
     /// A selector with the default candidate set for `cfg`.
     pub fn new(cfg: SelectorConfig) -> Selector {
@@ -82,27 +109,7 @@ impl Selector {
             period: cfg.period.max(2),
             ..cfg
         };
-        let mut models: Vec<Box<dyn Forecaster>> = vec![
-            Box::new(LastValue::new()),
-            Box::new(MovingAverage::new(3)),
-            Box::new(SeasonalNaive::new(cfg.period)),
-            Box::new(Holt::new()),
-            Box::new(HoltWinters::new(cfg.period)),
-            Box::new(Arima::new(ArimaConfig::default())),
-            Box::new(SeasonalAdjust::new(
-                "sa_holt",
-                cfg.period,
-                6,
-                Box::new(Holt::new()),
-            )),
-        ];
-        if cfg.gru {
-            models.push(Box::new(Gru::new(GruConfig {
-                period: cfg.period,
-                horizon: cfg.horizon,
-                ..GruConfig::default()
-            })));
-        }
+        let models = default_models(&cfg);
         Selector::with_models(cfg, models)
     }
 
@@ -282,7 +289,7 @@ impl Selector {
 
 impl Forecaster for Selector {
     fn name(&self) -> &'static str {
-        "selection"
+        "selected"
     }
 
     fn update(&mut self, x: Option<f64>) {
