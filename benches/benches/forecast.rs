@@ -10,9 +10,12 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use edgeflow_algorithms::forecast::{Forecaster, LastValue, LoadConfig, Selector, SelectorConfig};
 
 const LINKS: usize = 100;
+
+/// Makes one link's forecaster.
+type Make = fn() -> Box<dyn Forecaster>;
 const DAY: usize = 288;
 
-fn fleet(make: impl Fn() -> Box<dyn Forecaster>) -> (Vec<Box<dyn Forecaster>>, Vec<Vec<f64>>) {
+fn fleet(make: Make) -> (Vec<Box<dyn Forecaster>>, Vec<Vec<f64>>) {
     let mut models = Vec::with_capacity(LINKS);
     let mut futures = Vec::with_capacity(LINKS);
     for seed in 0..LINKS as u64 {
@@ -32,7 +35,7 @@ fn fleet(make: impl Fn() -> Box<dyn Forecaster>) -> (Vec<Box<dyn Forecaster>>, V
 fn round(c: &mut Criterion) {
     let mut g = c.benchmark_group("forecast_round_100_links");
     g.sample_size(20);
-    let kinds: [(&str, fn() -> Box<dyn Forecaster>); 3] = [
+    let kinds: [(&str, Make); 3] = [
         ("last_value (floor)", || Box::new(LastValue::new())),
         ("selection without GRU", || {
             Box::new(Selector::new(SelectorConfig {
