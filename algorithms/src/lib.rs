@@ -1,5 +1,6 @@
-//! Pure algorithms for edgeflow: path computation, link-load forecasting;
-//! traffic engineering later. Nothing here does I/O or reads a clock.
+//! Pure algorithms for edgeflow: path computation, link-load forecasting and
+//! traffic engineering. Nothing here does I/O or reads a clock.
 
 pub mod forecast;
 pub mod paths;
+pub mod te;
