@@ -24,7 +24,7 @@ def _links_by_name(net, topo_json):
 
 
 def test_link_rates_follow_a_transfer(edgeflow_factory, nets):
-    ctl = edgeflow_factory(["--port-speed-mbps", str(BW)])
+    ctl = edgeflow_factory(["--port-speed-mbps", str(BW), "--forecast-interval-s", "1"])
     topo = topos.TOPOS["linear4"](bw=BW)
     net = nets.build_discovered(topo)
     result = {}
@@ -36,8 +36,9 @@ def test_link_rates_follow_a_transfer(edgeflow_factory, nets):
     transfer.join()
     print("\n[monitoring] iperf3 h1 -> h4: %.1f Mbit/s" % result.get("mbps", 0))
     for (a, b), link in sorted(links.items()):
-        print("[monitoring] %s->%s: %s bit/s, utilisation %s"
-              % (a, b, link.get("tx_bps"), link.get("utilization")))
+        print("[monitoring] %s->%s: %s bit/s, utilisation %s, forecast %s"
+              % (a, b, link.get("tx_bps"), link.get("utilization"),
+                 [round(s["mean"]) for s in link.get("forecast") or []]))
     for a, b in [("s1", "s2"), ("s2", "s3"), ("s3", "s4")]:
         fwd, back = links[(a, b)], links[(b, a)]
         assert fwd["tx_bps"] is not None, "%s->%s has no rate" % (a, b)
@@ -46,6 +47,11 @@ def test_link_rates_follow_a_transfer(edgeflow_factory, nets):
         assert back["tx_bps"] < 0.2 * fwd["tx_bps"], "acks only: %s" % back
         assert abs(back["utilization"] - back["tx_bps"] / (BW * 1e6)) < 1e-6, \
             "a direction's utilisation is its own load: %s" % back
+        # One-second forecast steps here (300 s by default): each link
+        # direction has a forecast of the next 3 steps with its interval.
+        steps = fwd["forecast"]
+        assert steps and [s["step"] for s in steps] == [1, 2, 3], fwd
+        assert all(s["lower"] <= s["mean"] <= s["upper"] for s in steps), steps
     stats = harness.api_get("/api/v1/stats")
     assert stats["switches"] == 4 and stats["links"] == 6, stats
     assert ctl.alive(), "edgeflow exited"

@@ -114,6 +114,7 @@ mod tests {
                 },
                 tx_bps: Some(1e6),
                 utilization: Some(0.1),
+                forecast: None,
             }],
             hosts: vec![],
         }

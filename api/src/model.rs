@@ -70,6 +70,21 @@ pub struct LinkView {
     pub tx_bps: Option<f64>,
     /// That rate over the port's speed (configured or reported).
     pub utilization: Option<f64>,
+    /// Predicted load (bit/s) for the next forecast intervals, 80 % interval.
+    pub forecast: Option<Vec<ForecastStep>>,
+}
+
+/// One predicted step of a link's load.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ForecastStep {
+    /// Steps ahead, from 1.
+    pub step: usize,
+    /// Predicted bit/s.
+    pub mean: f64,
+    /// Lower end of the 80 % interval.
+    pub lower: f64,
+    /// Upper end of the 80 % interval.
+    pub upper: f64,
 }
 
 /// A host.

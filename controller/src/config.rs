@@ -3,6 +3,7 @@
 
 use crate::controller::ControllerConfig;
 use crate::discovery::DiscoveryConfig;
+use crate::forecasting::ForecastConfig;
 use crate::forwarding::ForwardingConfig;
 use crate::session::SessionConfig;
 use crate::stats::StatsConfig;
@@ -43,6 +44,12 @@ pub struct Config {
     pub port_speed_mbps: Option<f64>,
     /// Speeds of single ports, overriding both.
     pub port_speeds: Vec<PortSpeed>,
+    /// Length of one forecast step, seconds (link loads are averaged over it).
+    pub forecast_interval_s: u64,
+    /// Forecast steps predicted.
+    pub forecast_horizon: usize,
+    /// Forecast steps in a seasonal cycle (288 five-minute steps make a day).
+    pub forecast_period: usize,
 }
 
 /// The speed of one switch port, for utilisation.
@@ -72,6 +79,9 @@ impl Default for Config {
             stats_interval_ms: 1000,
             port_speed_mbps: None,
             port_speeds: Vec::new(),
+            forecast_interval_s: 300,
+            forecast_horizon: 3,
+            forecast_period: 288,
         }
     }
 }
@@ -135,6 +145,9 @@ impl Config {
         if self.flow_idle_timeout_s == 0 {
             return bad("flow_idle_timeout_s must be positive (idle pairs' flows must expire)");
         }
+        if self.forecast_interval_s == 0 || self.forecast_horizon == 0 || self.forecast_period < 2 {
+            return bad("forecast_interval_s and forecast_horizon must be positive, forecast_period at least 2");
+        }
         if self.stats_interval_ms == 0 {
             return bad("stats_interval_ms must be positive");
         }
@@ -155,6 +168,16 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The forecaster's settings.
+    pub fn forecast_config(&self) -> ForecastConfig {
+        ForecastConfig {
+            interval: Duration::from_secs(self.forecast_interval_s),
+            horizon: self.forecast_horizon,
+            period: self.forecast_period,
+            ..ForecastConfig::default()
+        }
     }
 
     /// The controller's settings; the LLDP key is the configured one, else `stored_key`.

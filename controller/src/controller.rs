@@ -518,6 +518,7 @@ impl Controller {
                     dst: end(l.dst),
                     tx_bps: rates.map(|r| r.tx_bps),
                     utilization: rates.and_then(PortRates::tx_utilization),
+                    forecast: None,
                 }
             })
             .collect();

@@ -5,6 +5,7 @@ pub mod config;
 pub mod controller;
 pub mod discovery;
 pub mod forecast_cli;
+pub mod forecasting;
 pub mod forwarding;
 pub mod history;
 pub mod hosts;

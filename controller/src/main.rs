@@ -49,6 +49,9 @@ enum Command {
         /// what the switches report.
         #[arg(long)]
         port_speed_mbps: Option<f64>,
+        /// Length of one forecast step, seconds [default 300].
+        #[arg(long)]
+        forecast_interval_s: Option<u64>,
     },
     /// Score every forecasting model on a CSV of link loads (rolling origin).
     ForecastEval {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
             link_timeout_ms,
             state,
             port_speed_mbps,
+            forecast_interval_s,
         } => {
             let mut cfg = match config {
                 Some(path) => match Config::from_file(&path) {
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
             cfg.link_timeout_ms = link_timeout_ms.unwrap_or(cfg.link_timeout_ms);
             cfg.state = state.unwrap_or(cfg.state);
             cfg.port_speed_mbps = port_speed_mbps.or(cfg.port_speed_mbps);
+            cfg.forecast_interval_s = forecast_interval_s.unwrap_or(cfg.forecast_interval_s);
             run(cfg)
         }
         Command::OfpPrint { file, roundtrip } => ofp_print(&file, roundtrip),
@@ -168,6 +173,7 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(&cfg.state)?;
     let stored_key = store.lldp_key(|| rand::random::<[u8; 32]>().to_vec())?;
     let controller_config = cfg.controller_config(&stored_key)?;
+    let forecast_config = cfg.forecast_config();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -187,11 +193,14 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
                 error!(error = %e, "API server failed");
             }
         });
+        let (forecaster, forecasts) = edgeflow_controller::forecasting::spawn(forecast_config);
         let controller = Controller::new(controller_config);
         let outputs = edgeflow_controller::runtime::Outputs {
             snapshots,
             stats,
             history: edgeflow_controller::history::spawn_writer(store, Retention::default()),
+            forecaster,
+            forecasts,
         };
         edgeflow_controller::runtime::run(listener, controller, outputs, shutdown_signal()).await;
         api.abort();

@@ -3,7 +3,9 @@
 //! controller and its timer. The controller never waits on a socket.
 
 use crate::controller::{ConnId, Controller};
+use crate::forecasting::Forecasts;
 use crate::history::Round;
+use crate::topology::PortRef;
 use bytes::Bytes;
 use edgeflow_api::model;
 use std::collections::HashMap;
@@ -38,6 +40,10 @@ pub struct Outputs {
     pub stats: watch::Sender<model::ControllerStats>,
     /// Port-rate rounds for the history writer.
     pub history: std::sync::mpsc::Sender<Round>,
+    /// Port-rate rounds for the forecaster.
+    pub forecaster: std::sync::mpsc::Sender<Round>,
+    /// The forecaster's newest forecasts.
+    pub forecasts: watch::Receiver<Arc<Forecasts>>,
 }
 
 /// Accepts switches and runs the controller until `shutdown` resolves.
@@ -51,6 +57,8 @@ pub async fn run(
         snapshots,
         stats,
         history,
+        forecaster,
+        mut forecasts,
     } = outputs;
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let accept = tokio::spawn(accept_loop(listener, events_tx));
@@ -109,14 +117,16 @@ pub async fn run(
         // once per interval, topology changes at once.
         let tick = stats_at.elapsed() >= STATS_INTERVAL;
         let rates_changed = tick && controller.rates_version() != rates_published;
-        if controller.version() != published || rates_changed {
+        let forecasts_changed = tick && forecasts.has_changed().unwrap_or(false);
+        if controller.version() != published || rates_changed || forecasts_changed {
             published = controller.version();
             rates_published = controller.rates_version();
-            let view = Arc::new(controller.view());
+            let mut view = controller.view();
+            add_forecasts(&mut view, &forecasts.borrow_and_update());
             if rates_changed {
                 log_load(&view);
             }
-            snapshots.send_replace(view);
+            snapshots.send_replace(Arc::new(view));
         }
         if tick {
             stats_at = Instant::now();
@@ -129,12 +139,35 @@ pub async fn run(
                 let unix_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
+                let _ = forecaster.send((unix_ms, rates.clone()));
                 let _ = history.send((unix_ms, rates));
             }
         }
     }
     accept.abort();
     info!("controller stopped");
+}
+
+/// Puts each link direction's newest forecast into the snapshot.
+fn add_forecasts(view: &mut model::Topology, forecasts: &Forecasts) {
+    for link in &mut view.links {
+        let src = PortRef {
+            dpid: link.src.dpid.0,
+            port: link.src.port_no,
+        };
+        link.forecast = forecasts.get(&src).map(|steps| {
+            steps
+                .iter()
+                .enumerate()
+                .map(|(i, f)| model::ForecastStep {
+                    step: i + 1,
+                    mean: f.mean,
+                    lower: f.lower,
+                    upper: f.upper,
+                })
+                .collect()
+        });
+    }
 }
 
 /// One line per polling round: how loaded the fabric is.
