@@ -5,6 +5,7 @@ use crate::controller::ControllerConfig;
 use crate::discovery::DiscoveryConfig;
 use crate::forecasting::ForecastConfig;
 use crate::forwarding::ForwardingConfig;
+use crate::history::Retention;
 use crate::session::SessionConfig;
 use crate::stats::StatsConfig;
 use crate::topology::PortRef;
@@ -50,6 +51,10 @@ pub struct Config {
     pub forecast_horizon: usize,
     /// Forecast steps in a seasonal cycle (288 five-minute steps make a day).
     pub forecast_period: usize,
+    /// How long every poll's rates are kept, seconds.
+    pub history_poll_retention_s: u64,
+    /// How long minute averages of the rates are kept, seconds.
+    pub history_minute_retention_s: u64,
 }
 
 /// The speed of one switch port, for utilisation.
@@ -82,6 +87,8 @@ impl Default for Config {
             forecast_interval_s: 300,
             forecast_horizon: 3,
             forecast_period: 288,
+            history_poll_retention_s: 3600,
+            history_minute_retention_s: 7 * 24 * 3600,
         }
     }
 }
@@ -168,6 +175,14 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// How long the rate history is kept.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            polls: Duration::from_secs(self.history_poll_retention_s),
+            minutes: Duration::from_secs(self.history_minute_retention_s),
+        }
     }
 
     /// The forecaster's settings.

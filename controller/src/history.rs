@@ -13,19 +13,10 @@ use tracing::warn;
 /// How long each resolution is kept.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
-    /// Every poll's rates (default one hour).
+    /// Every poll's rates.
     pub polls: Duration,
-    /// Minute averages (default one week).
+    /// Minute averages.
     pub minutes: Duration,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            polls: Duration::from_secs(3600),
-            minutes: Duration::from_secs(7 * 24 * 3600),
-        }
-    }
 }
 
 const MINUTE_MS: u64 = 60_000;
@@ -169,7 +160,11 @@ mod tests {
         let path = dir.join("state.redb");
         let p = PortRef { dpid: 7, port: 3 };
         {
-            let tx = spawn_writer(Store::open(&path).unwrap(), Retention::default());
+            let retention = Retention {
+                polls: Duration::from_secs(3600),
+                minutes: Duration::from_secs(7 * 24 * 3600),
+            };
+            let tx = spawn_writer(Store::open(&path).unwrap(), retention);
             for s in 0..70u64 {
                 tx.send((1_000_000_000 + s * 1000, vec![(p, r(s as f64, None))]))
                     .unwrap();

@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::Controller;
 use edgeflow_controller::forecast_cli;
-use edgeflow_controller::history::Retention;
 use edgeflow_controller::storage::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -174,6 +173,7 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let stored_key = store.lldp_key(|| rand::random::<[u8; 32]>().to_vec())?;
     let controller_config = cfg.controller_config(&stored_key)?;
     let forecast_config = cfg.forecast_config();
+    let retention = cfg.retention();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -198,7 +198,7 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
         let outputs = edgeflow_controller::runtime::Outputs {
             snapshots,
             stats,
-            history: edgeflow_controller::history::spawn_writer(store, Retention::default()),
+            history: edgeflow_controller::history::spawn_writer(store, retention),
             forecaster,
             forecasts,
         };
