@@ -62,12 +62,35 @@ fn fat_tree_has_four_equal_cost_inter_pod_paths_then_longer_ones() {
         .map(|p| nodes_of(&g, edge[0], &p.edges)[2])
         .collect();
     assert_eq!(cores.len(), 4, "the four shortest paths use the four cores");
+    let mut uplinks: Vec<usize> = paths[..4].iter().map(|p| p.edges[0].index()).collect();
+    uplinks.sort_unstable();
+    uplinks.dedup();
+    assert_eq!(uplinks.len(), 2, "equal-cost ties prefer disjoint paths");
     for p in &paths {
         assert_loopless(&g, edge[0], edge[4], &p.edges);
     }
     // Within a pod: two 2-hop paths through either aggregation switch.
     let intra = k_shortest_paths(&g, edge[0], edge[1], 2, unit);
     assert_eq!(intra.iter().map(|p| p.cost).collect::<Vec<_>>(), [2.0, 2.0]);
+}
+
+#[test]
+fn four_paths_on_an_8_ary_fat_tree_spread_over_uplinks_and_cores() {
+    let (g, _, edge) = fat_tree(8);
+    let paths = k_shortest_paths(&g, edge[0], edge[31], 4, unit);
+    let hops: Vec<Vec<usize>> = paths
+        .iter()
+        .map(|p| nodes_of(&g, edge[0], &p.edges))
+        .collect();
+    let distinct = |i: usize| hops.iter().map(|h| h[i]).collect::<HashSet<_>>().len();
+    assert_eq!(paths.iter().map(|p| p.cost).collect::<Vec<_>>(), [4.0; 4]);
+    assert_eq!(
+        distinct(1),
+        4,
+        "four aggregation switches upstream: {hops:?}"
+    );
+    assert_eq!(distinct(2), 4, "four cores");
+    assert_eq!(distinct(3), 4, "four aggregation switches downstream");
 }
 
 #[test]

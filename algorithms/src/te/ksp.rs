@@ -21,14 +21,28 @@ pub struct Path {
     pub cost: f64,
 }
 
-/// Orders paths by cost, then by their edge indices, so equal-cost paths
-/// come out in the same order on every run.
-fn path_order(a: &Path, b: &Path) -> Ordering {
-    a.cost.total_cmp(&b.cost).then_with(|| {
-        let ia = a.edges.iter().map(|e| e.index());
-        let ib = b.edges.iter().map(|e| e.index());
-        ia.cmp(ib)
-    })
+/// Relative difference under which two path costs count as a tie.
+const TIE: f64 = 1e-9;
+
+/// The candidate to take next: the cheapest; among ties, the one sharing the
+/// fewest edges with the paths already found (`used`), then the smallest edge
+/// indices. Preferring disjoint paths matters on fat-trees, where the first
+/// k of many equal-cost paths by index alone would all leave through the
+/// same uplink.
+fn pick(candidates: &[Path], used: &[bool]) -> Option<usize> {
+    let best = candidates.iter().map(|p| p.cost).min_by(f64::total_cmp)?;
+    let shared = |p: &Path| p.edges.iter().filter(|e| used[e.index()]).count();
+    candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.cost <= best + TIE * best.abs())
+        .min_by(|(_, a), (_, b)| {
+            shared(a).cmp(&shared(b)).then_with(|| {
+                let ia = a.edges.iter().map(|e| e.index());
+                ia.cmp(b.edges.iter().map(|e| e.index()))
+            })
+        })
+        .map(|(i, _)| i)
 }
 
 /// A heap entry: smallest key first, then smallest node index.
@@ -177,7 +191,9 @@ impl<'g, N, E> Search<'g, N, E> {
 }
 
 /// Up to `k` loopless paths from `src` to `dst` in order of increasing cost
-/// (Yen's algorithm), ties broken by the edge indices along the path.
+/// (Yen's algorithm). Costs within 1e-9 (relative) tie; ties go to the path
+/// sharing the fewest edges with those already chosen, then to the smallest
+/// edge indices along the path, so the result is the same on every run.
 ///
 /// `cost(e)` gives each edge's cost; edges with a negative or non-finite
 /// cost are left out. Returns fewer than `k` paths when there are fewer,
@@ -206,6 +222,10 @@ pub fn k_shortest_paths<N, E>(
     let mut found = vec![Path { edges, cost: c }];
     let mut candidates: Vec<Path> = Vec::new();
     let mut seen: HashSet<Vec<EdgeIndex>> = HashSet::from([found[0].edges.clone()]);
+    let mut used = vec![false; g.edge_bound()];
+    for e in &found[0].edges {
+        used[e.index()] = true;
+    }
     while found.len() < k {
         let last = found.last().cloned().unwrap_or_else(|| unreachable!());
         let mut root_cost = 0.0;
@@ -244,15 +264,14 @@ pub fn k_shortest_paths<N, E>(
                 s.banned_node[a.index()] = false;
             }
         }
-        let Some(best) = candidates
-            .iter()
-            .enumerate()
-            .min_by(|a, b| path_order(a.1, b.1))
-            .map(|(i, _)| i)
-        else {
+        let Some(best) = pick(&candidates, &used) else {
             break;
         };
-        found.push(candidates.swap_remove(best));
+        let p = candidates.swap_remove(best);
+        for e in &p.edges {
+            used[e.index()] = true;
+        }
+        found.push(p);
     }
     found
 }

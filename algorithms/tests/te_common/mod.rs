@@ -82,3 +82,51 @@ pub fn assert_loopless(
         "no node visited twice: {nodes:?}"
     );
 }
+
+use edgeflow_algorithms::forecast::SplitMix64;
+use edgeflow_algorithms::te::{k_shortest_paths, Demand, Network};
+
+/// Demands between `pairs` with `k` hop-count paths each.
+pub fn demands(
+    g: &StableDiGraph<usize, ()>,
+    pairs: &[(NodeIndex, NodeIndex, f64)],
+    k: usize,
+) -> Vec<Demand> {
+    pairs
+        .iter()
+        .map(|&(src, dst, rate)| Demand {
+            src,
+            dst,
+            rate,
+            paths: k_shortest_paths(g, src, dst, k, |_| 1.0),
+        })
+        .collect()
+}
+
+/// A random instance on the k-ary fat-tree with `paths` paths per demand:
+/// capacity 10 per edge (some links 40 % slower), random background up to
+/// 3, and heavy-tailed demands between a random `share` of edge-switch
+/// pairs, a few of them hot spots.
+pub fn fat_tree_instance(k: usize, paths: usize, share: f64, seed: u64) -> (Network, Vec<Demand>) {
+    let (g, _, edge) = fat_tree(k);
+    let mut rng = SplitMix64::new(seed);
+    let m = g.edge_count();
+    let capacity: Vec<f64> = (0..m)
+        .map(|_| if rng.chance(0.1) { 6.0 } else { 10.0 })
+        .collect();
+    let background: Vec<f64> = (0..m).map(|_| 3.0 * rng.uniform()).collect();
+    // Mean demand chosen so an edge switch sends about an eighth of its uplink
+    // capacity: loaded but mostly below 1, as a fabric under TE would be.
+    let scale = 10.0 * (k / 2) as f64 / 8.0 / (share * (edge.len() - 1) as f64).max(1.0);
+    let mut pairs = Vec::new();
+    for &s in &edge {
+        for &t in &edge {
+            if s != t && rng.chance(share) {
+                let hot = if rng.chance(0.05) { 8.0 } else { 1.0 };
+                pairs.push((s, t, hot * scale * rng.exp(1.0)));
+            }
+        }
+    }
+    let ds = demands(&g, &pairs, paths);
+    (Network::new(capacity, background).unwrap(), ds)
+}
