@@ -127,6 +127,15 @@ impl Table {
         Ok(table)
     }
 
+    /// The seasonal period to model: `given`, else samples per day (from
+    /// the median spacing of the timestamps), at most half of `rows` (a
+    /// cycle must be seen twice to be learnt), at least 2.
+    pub fn period(&self, given: Option<usize>, rows: usize) -> usize {
+        given
+            .unwrap_or_else(|| self.daily_period().min(rows / 2))
+            .max(2)
+    }
+
     /// Samples per day, from the median spacing of the timestamps (the
     /// seasonal period of the daily cycle), at least 2.
     pub fn daily_period(&self) -> usize {
@@ -280,6 +289,7 @@ pub fn evaluate_table(
     table: &Table,
     horizon: usize,
     train_frac: f64,
+    period: Option<usize>,
 ) -> Result<EvalReport, CsvError> {
     let rows = table.times.len();
     let train = ((rows as f64) * train_frac.clamp(0.0, 1.0)).round() as usize;
@@ -287,7 +297,7 @@ pub fn evaluate_table(
         return Err(CsvError::TooShort(rows));
     }
     let horizon = horizon.max(1);
-    let cfg = selector_config(table.daily_period(), horizon, train);
+    let cfg = selector_config(table.period(period, train), horizon, train);
     let eval = EvalConfig {
         train,
         horizon,
@@ -372,9 +382,10 @@ pub fn render(report: &EvalReport) -> String {
 
 /// The selection's forecasts for the next `horizon` steps of every series,
 /// as CSV: `series,step,mean,lower,upper,model` (80 % interval).
-pub fn forecast_table(table: &Table, horizon: usize) -> String {
+pub fn forecast_table(table: &Table, horizon: usize, period: Option<usize>) -> String {
     let horizon = horizon.max(1);
-    let cfg = selector_config(table.daily_period(), horizon, table.times.len());
+    let rows = table.times.len();
+    let cfg = selector_config(table.period(period, rows * 2 / 3), horizon, rows);
     let mut out = String::from("series,step,mean,lower,upper,model\n");
     for (name, series) in table.names.iter().zip(&table.series) {
         let mut sel = Selector::new(cfg);
@@ -465,7 +476,7 @@ mod tests {
             .collect();
         let table = Table::parse(&format!("t,x,y\n{}\n", rows.join("\n"))).unwrap();
         assert_eq!(table.daily_period(), 8);
-        let report = evaluate_table(&table, 2, 0.6).unwrap();
+        let report = evaluate_table(&table, 2, 0.6, None).unwrap();
         assert_eq!(report.series, 2);
         let names: Vec<&str> = report.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names.first(), Some(&"last_value"));
@@ -481,9 +492,12 @@ mod tests {
         assert!(json["models"][0]["fit_ms"].is_number());
         assert!(render(&report).contains("selected"));
         assert_eq!(
-            evaluate_table(&table, 200, 0.6).unwrap_err(),
+            evaluate_table(&table, 200, 0.6, None).unwrap_err(),
             CsvError::TooShort(160)
         );
+        // One-second samples would mean a period of 86,400: capped by what was seen.
+        assert_eq!(table.period(None, 10), 5);
+        assert_eq!(table.period(Some(4), 10), 4);
     }
 
     #[test]
@@ -492,7 +506,7 @@ mod tests {
             .map(|i| format!("{},{},{}", i * 300, i, 5))
             .collect();
         let table = Table::parse(&format!("t,up,flat\n{}\n", rows.join("\n"))).unwrap();
-        let csv = forecast_table(&table, 3);
+        let csv = forecast_table(&table, 3, None);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "series,step,mean,lower,upper,model");
         assert_eq!(lines.len(), 1 + 2 * 3);

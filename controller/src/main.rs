@@ -66,6 +66,9 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Seasonal period in samples [default: a day of samples, at most half the training rows].
+        #[arg(long)]
+        period: Option<usize>,
     },
     /// Forecast the next steps of every series of a CSV with the selected model, as CSV.
     Forecast {
@@ -75,6 +78,9 @@ enum Command {
         /// Steps ahead to forecast.
         #[arg(long)]
         horizon: usize,
+        /// Seasonal period in samples [default: a day of samples, at most a third of the rows].
+        #[arg(long)]
+        period: Option<usize>,
     },
     /// Decode a file of concatenated binary OpenFlow 1.3 messages, one JSON line each.
     OfpPrint {
@@ -127,8 +133,9 @@ fn main() -> ExitCode {
             horizon,
             train_frac,
             json,
+            period,
         } => read_table(&input).and_then(|table| {
-            let report = forecast_cli::evaluate_table(&table, horizon, train_frac)?;
+            let report = forecast_cli::evaluate_table(&table, horizon, train_frac, period)?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
@@ -136,8 +143,12 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
-        Command::Forecast { input, horizon } => read_table(&input).map(|table| {
-            print!("{}", forecast_cli::forecast_table(&table, horizon));
+        Command::Forecast {
+            input,
+            horizon,
+            period,
+        } => read_table(&input).map(|table| {
+            print!("{}", forecast_cli::forecast_table(&table, horizon, period));
         }),
     };
     match result {
