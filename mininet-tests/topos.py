@@ -26,9 +26,6 @@ class _BaseTopo(Topo):
     #: short name used in test ids
     label = "base"
 
-    def build(self, bw=None, **_kwargs):  # pragma: no cover - overridden
-        raise NotImplementedError
-
     def __init__(self, bw=None, **kwargs):
         self.bw = bw
         # switch name -> role ("core", "agg", "edge", ...); pod for fat-tree
