@@ -1,14 +1,14 @@
 //! Yen's k loopless shortest paths on a directed graph with link costs.
 //!
 //! Every spur search is an A* search whose heuristic is the exact distance
-//! to the destination in the full graph (one reverse Dijkstra per call).
+//! to the destination in the full graph (one reverse Dijkstra per
+//! destination, shared by all sources through [`PathsTo`]).
 //! Removing edges and nodes only lengthens distances, so the heuristic stays
 //! admissible and consistent, and on fabrics with many near-shortest paths
 //! (fat-trees) each spur search walks almost straight to the destination.
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
-use petgraph::visit::{EdgeIndexable, EdgeRef, NodeIndexable};
-use petgraph::Direction;
+use petgraph::visit::{EdgeIndexable, EdgeRef, IntoEdgeReferences, NodeIndexable};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 
@@ -29,31 +29,32 @@ const TIE: f64 = 1e-9;
 /// indices. Preferring disjoint paths matters on fat-trees, where the first
 /// k of many equal-cost paths by index alone would all leave through the
 /// same uplink.
-fn pick(candidates: &[Path], used: &[bool]) -> Option<usize> {
-    let best = candidates.iter().map(|p| p.cost).min_by(f64::total_cmp)?;
-    let shared = |p: &Path| p.edges.iter().filter(|e| used[e.index()]).count();
+fn pick(candidates: &[(Vec<usize>, f64)], used: &[bool]) -> Option<usize> {
+    let best = candidates.iter().map(|p| p.1).min_by(f64::total_cmp)?;
+    let shared = |p: &[usize]| p.iter().filter(|e| used[**e]).count();
     candidates
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.cost <= best + TIE * best.abs())
-        .min_by(|(_, a), (_, b)| {
-            shared(a).cmp(&shared(b)).then_with(|| {
-                let ia = a.edges.iter().map(|e| e.index());
-                ia.cmp(b.edges.iter().map(|e| e.index()))
-            })
-        })
+        .filter(|(_, p)| p.1 <= best + TIE * best.abs())
+        .min_by(|(_, a), (_, b)| shared(&a.0).cmp(&shared(&b.0)).then_with(|| a.0.cmp(&b.0)))
         .map(|(i, _)| i)
 }
 
-/// A heap entry: smallest key first, then smallest node index.
+/// A heap entry: smallest key first, then the largest distance travelled
+/// (so A* on equal-cost ties runs straight to the goal), then the smallest
+/// node index.
 #[derive(PartialEq)]
-struct Entry(f64, usize);
+struct Entry(f64, f64, usize);
 
 impl Eq for Entry {}
 
 impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.0.total_cmp(&self.0).then(other.1.cmp(&self.1))
+        other
+            .0
+            .total_cmp(&self.0)
+            .then(self.1.total_cmp(&other.1))
+            .then(other.2.cmp(&self.2))
     }
 }
 
@@ -63,106 +64,112 @@ impl PartialOrd for Entry {
     }
 }
 
-/// Search state reused across the spur searches of one call.
-struct Search<'g, N, E> {
-    g: &'g StableDiGraph<N, E>,
-    /// Cost per edge index; `None` for edges that may not be used.
-    cost: Vec<Option<f64>>,
+/// k shortest paths towards one destination from any source: the graph's
+/// usable edges and the exact distance of every node to the destination are
+/// computed once, so routing many sources to one destination pays for them
+/// once.
+pub struct PathsTo {
+    dst: usize,
+    present: Vec<bool>,
+    /// Outgoing usable edges per node: (edge index, target, cost), by edge index.
+    out: Vec<Vec<(usize, usize, f64)>>,
+    /// Source node of each edge index.
+    tail: Vec<usize>,
+    /// Cost per edge index (0 for unusable edges, which are never walked).
+    cost: Vec<f64>,
     /// Exact distance from each node to the destination (infinite if none).
     to_dst: Vec<f64>,
     banned_edge: Vec<bool>,
     banned_node: Vec<bool>,
     dist: Vec<f64>,
-    pred: Vec<Option<EdgeIndex>>,
+    pred: Vec<Option<usize>>,
     touched: Vec<usize>,
 }
 
-impl<'g, N, E> Search<'g, N, E> {
-    fn new(g: &'g StableDiGraph<N, E>, dst: NodeIndex, cost: impl Fn(EdgeIndex) -> f64) -> Self {
-        let mut costs = vec![None; g.edge_bound()];
-        for e in g.edge_indices() {
-            let c = cost(e);
-            // Negative costs would break Dijkstra; treat them like NaN.
-            if c.is_finite() && c >= 0.0 {
-                costs[e.index()] = Some(c);
-            }
-        }
-        let n = g.node_bound();
-        let mut s = Search {
-            g,
-            cost: costs,
+impl PathsTo {
+    /// Prepares searches towards `dst`; `cost` as for [`k_shortest_paths`].
+    pub fn new<N, E>(
+        g: &StableDiGraph<N, E>,
+        dst: NodeIndex,
+        cost: impl Fn(EdgeIndex) -> f64,
+    ) -> Self {
+        let (n, m) = (g.node_bound(), g.edge_bound());
+        let mut s = PathsTo {
+            dst: dst.index(),
+            present: (0..n).map(|i| g.contains_node(NodeIndex::new(i))).collect(),
+            out: vec![Vec::new(); n],
+            tail: vec![0; m],
+            cost: vec![0.0; m],
             to_dst: vec![f64::INFINITY; n],
-            banned_edge: vec![false; g.edge_bound()],
+            banned_edge: vec![false; m],
             banned_node: vec![false; n],
             dist: vec![f64::INFINITY; n],
             pred: vec![None; n],
             touched: Vec::new(),
         };
-        s.reverse_dijkstra(dst);
+        let mut inc: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for e in g.edge_references() {
+            let c = cost(e.id());
+            // Negative costs would break Dijkstra; treat them like NaN.
+            if c.is_finite() && c >= 0.0 {
+                let (a, b, i) = (e.source().index(), e.target().index(), e.id().index());
+                s.out[a].push((i, b, c));
+                inc[b].push((a, c));
+                s.tail[i] = a;
+                s.cost[i] = c;
+            }
+        }
+        for o in &mut s.out {
+            o.sort_unstable_by_key(|x| x.0);
+        }
+        if g.contains_node(dst) {
+            s.reverse_dijkstra(&inc);
+        }
         s
     }
 
-    /// Fills `to_dst` with exact distances to `dst` over incoming edges.
-    fn reverse_dijkstra(&mut self, dst: NodeIndex) {
-        let mut heap = BinaryHeap::new();
-        self.to_dst[dst.index()] = 0.0;
-        heap.push(Entry(0.0, dst.index()));
-        while let Some(Entry(d, v)) = heap.pop() {
+    /// Fills `to_dst` with exact distances to the destination.
+    fn reverse_dijkstra(&mut self, inc: &[Vec<(usize, f64)>]) {
+        let mut heap = BinaryHeap::from([Entry(0.0, 0.0, self.dst)]);
+        self.to_dst[self.dst] = 0.0;
+        while let Some(Entry(d, _, v)) = heap.pop() {
             if d > self.to_dst[v] {
                 continue;
             }
-            for e in self
-                .g
-                .edges_directed(NodeIndex::new(v), Direction::Incoming)
-            {
-                if let Some(c) = self.cost[e.id().index()] {
-                    let u = e.source().index();
-                    if d + c < self.to_dst[u] {
-                        self.to_dst[u] = d + c;
-                        heap.push(Entry(d + c, u));
-                    }
+            for &(u, c) in &inc[v] {
+                if d + c < self.to_dst[u] {
+                    self.to_dst[u] = d + c;
+                    heap.push(Entry(d + c, 0.0, u));
                 }
             }
         }
     }
 
-    /// A* from `from` to `dst` avoiding banned edges and nodes; the edges and
-    /// the cost of the path, or `None` if `dst` cannot be reached.
-    fn spur(&mut self, from: NodeIndex, dst: NodeIndex) -> Option<(Vec<EdgeIndex>, f64)> {
+    /// A* from `from` to the destination avoiding banned edges and nodes; the
+    /// edge indices and the cost of the path, or `None` if there is none.
+    fn spur(&mut self, from: usize) -> Option<(Vec<usize>, f64)> {
         for &v in &self.touched {
             self.dist[v] = f64::INFINITY;
             self.pred[v] = None;
         }
         self.touched.clear();
-        let (s, t) = (from.index(), dst.index());
-        if !self.to_dst[s].is_finite() {
+        if !self.to_dst[from].is_finite() {
             return None;
         }
-        self.dist[s] = 0.0;
-        self.touched.push(s);
-        let mut heap = BinaryHeap::from([Entry(self.to_dst[s], s)]);
+        self.dist[from] = 0.0;
+        self.touched.push(from);
+        let mut heap = BinaryHeap::from([Entry(self.to_dst[from], 0.0, from)]);
         let mut done = false;
-        while let Some(Entry(f, v)) = heap.pop() {
+        while let Some(Entry(f, _, v)) = heap.pop() {
             if f > self.dist[v] + self.to_dst[v] {
                 continue;
             }
-            if v == t {
+            if v == self.dst {
                 done = true;
                 break;
             }
-            // Edges in index order so ties resolve the same way every run.
-            let mut out: Vec<_> = self
-                .g
-                .edges_directed(NodeIndex::new(v), Direction::Outgoing)
-                .map(|e| (e.id(), e.target().index()))
-                .collect();
-            out.sort_unstable_by_key(|(e, _)| e.index());
-            for (e, w) in out {
-                let Some(c) = self.cost[e.index()] else {
-                    continue;
-                };
-                if self.banned_edge[e.index()] || self.banned_node[w] || !self.to_dst[w].is_finite()
-                {
+            for &(e, w, c) in &self.out[v] {
+                if self.banned_edge[e] || self.banned_node[w] || !self.to_dst[w].is_finite() {
                     continue;
                 }
                 let nd = self.dist[v] + c;
@@ -172,7 +179,7 @@ impl<'g, N, E> Search<'g, N, E> {
                     }
                     self.dist[w] = nd;
                     self.pred[w] = Some(e);
-                    heap.push(Entry(nd + self.to_dst[w], w));
+                    heap.push(Entry(nd + self.to_dst[w], nd, w));
                 }
             }
         }
@@ -180,13 +187,89 @@ impl<'g, N, E> Search<'g, N, E> {
             return None;
         }
         let mut edges = Vec::new();
-        let mut at = t;
+        let mut at = self.dst;
         while let Some(e) = self.pred[at] {
             edges.push(e);
-            at = self.g.edge_endpoints(e)?.0.index();
+            at = self.tail[e];
         }
         edges.reverse();
-        Some((edges, self.dist[t]))
+        Some((edges, self.dist[self.dst]))
+    }
+
+    /// Up to `k` loopless paths from `src` to the destination; see
+    /// [`k_shortest_paths`].
+    pub fn k_shortest_from(&mut self, src: NodeIndex, k: usize) -> Vec<Path> {
+        let s = src.index();
+        if k == 0 || !self.present.get(s).copied().unwrap_or(false) || !self.present[self.dst] {
+            return Vec::new();
+        }
+        if s == self.dst {
+            return vec![Path {
+                edges: Vec::new(),
+                cost: 0.0,
+            }];
+        }
+        let Some(first) = self.spur(s) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(Vec<usize>, f64)> = vec![first];
+        let mut candidates: Vec<(Vec<usize>, f64)> = Vec::new();
+        let mut seen: HashSet<Vec<usize>> = HashSet::from([found[0].0.clone()]);
+        let mut used = vec![false; self.cost.len()];
+        for &e in &found[0].0 {
+            used[e] = true;
+        }
+        while found.len() < k {
+            let last = found[found.len() - 1].0.clone();
+            let mut root_cost = 0.0;
+            let mut spur_node = s;
+            for i in 0..last.len() {
+                let root = &last[..i];
+                // Ban the next edge of every found path sharing this root, and
+                // the root's nodes, so the spur path differs and stays loopless.
+                for (p, _) in &found {
+                    if p.len() > i && p[..i] == *root {
+                        self.banned_edge[p[i]] = true;
+                    }
+                }
+                if let Some((edges, c)) = self.spur(spur_node) {
+                    let mut full = root.to_vec();
+                    full.extend(edges);
+                    if seen.insert(full.clone()) {
+                        candidates.push((full, root_cost + c));
+                    }
+                }
+                for (p, _) in &found {
+                    if p.len() > i && p[..i] == *root {
+                        self.banned_edge[p[i]] = false;
+                    }
+                }
+                self.banned_node[spur_node] = true;
+                root_cost += self.cost[last[i]];
+                spur_node = self.out[spur_node]
+                    .iter()
+                    .find(|x| x.0 == last[i])
+                    .map_or(spur_node, |x| x.1);
+            }
+            for &e in &last {
+                self.banned_node[self.tail[e]] = false;
+            }
+            let Some(best) = pick(&candidates, &used) else {
+                break;
+            };
+            let p = candidates.swap_remove(best);
+            for &e in &p.0 {
+                used[e] = true;
+            }
+            found.push(p);
+        }
+        found
+            .into_iter()
+            .map(|(edges, cost)| Path {
+                edges: edges.into_iter().map(EdgeIndex::new).collect(),
+                cost,
+            })
+            .collect()
     }
 }
 
@@ -198,7 +281,8 @@ impl<'g, N, E> Search<'g, N, E> {
 /// `cost(e)` gives each edge's cost; edges with a negative or non-finite
 /// cost are left out. Returns fewer than `k` paths when there are fewer,
 /// none when `dst` is unreachable or `k` is 0, and the single empty path
-/// when `src == dst`.
+/// when `src == dst`. For many sources to one destination, reuse a
+/// [`PathsTo`].
 pub fn k_shortest_paths<N, E>(
     g: &StableDiGraph<N, E>,
     src: NodeIndex,
@@ -206,74 +290,7 @@ pub fn k_shortest_paths<N, E>(
     k: usize,
     cost: impl Fn(EdgeIndex) -> f64,
 ) -> Vec<Path> {
-    if k == 0 || !g.contains_node(src) || !g.contains_node(dst) {
-        return Vec::new();
-    }
-    if src == dst {
-        return vec![Path {
-            edges: Vec::new(),
-            cost: 0.0,
-        }];
-    }
-    let mut s = Search::new(g, dst, cost);
-    let Some((edges, c)) = s.spur(src, dst) else {
-        return Vec::new();
-    };
-    let mut found = vec![Path { edges, cost: c }];
-    let mut candidates: Vec<Path> = Vec::new();
-    let mut seen: HashSet<Vec<EdgeIndex>> = HashSet::from([found[0].edges.clone()]);
-    let mut used = vec![false; g.edge_bound()];
-    for e in &found[0].edges {
-        used[e.index()] = true;
-    }
-    while found.len() < k {
-        let last = found.last().cloned().unwrap_or_else(|| unreachable!());
-        let mut root_cost = 0.0;
-        let mut spur_node = src;
-        for i in 0..last.edges.len() {
-            let root = &last.edges[..i];
-            // Ban the next edge of every found path sharing this root, and the
-            // root's nodes, so the spur path differs and stays loopless.
-            for p in &found {
-                if p.edges.len() > i && p.edges[..i] == *root {
-                    s.banned_edge[p.edges[i].index()] = true;
-                }
-            }
-            if let Some((edges, c)) = s.spur(spur_node, dst) {
-                let mut full = root.to_vec();
-                full.extend(edges);
-                if seen.insert(full.clone()) {
-                    candidates.push(Path {
-                        edges: full,
-                        cost: root_cost + c,
-                    });
-                }
-            }
-            for p in &found {
-                if p.edges.len() > i && p.edges[..i] == *root {
-                    s.banned_edge[p.edges[i].index()] = false;
-                }
-            }
-            s.banned_node[spur_node.index()] = true;
-            let e = last.edges[i];
-            root_cost += s.cost[e.index()].unwrap_or(0.0);
-            spur_node = g.edge_endpoints(e).map_or(spur_node, |(_, b)| b);
-        }
-        for p in &last.edges {
-            if let Some((a, _)) = g.edge_endpoints(*p) {
-                s.banned_node[a.index()] = false;
-            }
-        }
-        let Some(best) = pick(&candidates, &used) else {
-            break;
-        };
-        let p = candidates.swap_remove(best);
-        for e in &p.edges {
-            used[e.index()] = true;
-        }
-        found.push(p);
-    }
-    found
+    PathsTo::new(g, dst, cost).k_shortest_from(src, k)
 }
 
 #[cfg(test)]
@@ -281,10 +298,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entry_heap_pops_smallest_key_then_smallest_node() {
-        let mut h = BinaryHeap::from([Entry(2.0, 0), Entry(1.0, 5), Entry(1.0, 3)]);
-        assert_eq!(h.pop().map(|e| e.1), Some(3));
-        assert_eq!(h.pop().map(|e| e.1), Some(5));
-        assert_eq!(h.pop().map(|e| e.1), Some(0));
+    fn entry_heap_pops_smallest_key_then_farthest_then_smallest_node() {
+        let mut h = BinaryHeap::from([
+            Entry(2.0, 0.0, 0),
+            Entry(1.0, 0.0, 5),
+            Entry(1.0, 0.0, 3),
+            Entry(1.0, 1.0, 7),
+        ]);
+        let order: Vec<usize> = std::iter::from_fn(|| h.pop().map(|e| e.2)).collect();
+        assert_eq!(order, [7, 3, 5, 0]);
     }
 }

@@ -17,7 +17,7 @@ pub mod heuristic;
 pub mod ksp;
 pub mod lp;
 
-pub use ksp::{k_shortest_paths, Path};
+pub use ksp::{k_shortest_paths, Path, PathsTo};
 use petgraph::stable_graph::NodeIndex;
 
 /// Why a traffic-engineering problem could not be set up or solved.

@@ -84,7 +84,8 @@ pub fn assert_loopless(
 }
 
 use edgeflow_algorithms::forecast::SplitMix64;
-use edgeflow_algorithms::te::{k_shortest_paths, Demand, Network};
+use edgeflow_algorithms::te::{Demand, Network, PathsTo};
+use std::collections::HashMap;
 
 /// Demands between `pairs` with `k` hop-count paths each.
 pub fn demands(
@@ -92,13 +93,17 @@ pub fn demands(
     pairs: &[(NodeIndex, NodeIndex, f64)],
     k: usize,
 ) -> Vec<Demand> {
+    let mut to: HashMap<NodeIndex, PathsTo> = HashMap::new();
     pairs
         .iter()
         .map(|&(src, dst, rate)| Demand {
             src,
             dst,
             rate,
-            paths: k_shortest_paths(g, src, dst, k, |_| 1.0),
+            paths: to
+                .entry(dst)
+                .or_insert_with(|| PathsTo::new(g, dst, |_| 1.0))
+                .k_shortest_from(src, k),
         })
         .collect()
 }
