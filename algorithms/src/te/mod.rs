@@ -16,6 +16,7 @@
 pub mod heuristic;
 pub mod ksp;
 pub mod lp;
+pub mod quantize;
 
 pub use ksp::{k_shortest_paths, Path, PathsTo};
 use petgraph::stable_graph::NodeIndex;
