@@ -4,7 +4,6 @@ mod te_common;
 
 use edgeflow_algorithms::te::heuristic::{ecmp, min_mlu, shortest};
 use edgeflow_algorithms::te::{lp, mlu, Demand, Network, TeError};
-use std::time::Instant;
 use te_common::*;
 
 /// MLU of the heuristic and of the LP on one instance.
@@ -81,39 +80,4 @@ fn invalid_input_is_an_error() {
     ds[0].paths.clear();
     assert_eq!(min_mlu(&net, &ds), Err(TeError::NoPaths { demand: 0 }));
     assert_eq!(min_mlu(&net, &[]).unwrap().weights.len(), 0);
-}
-
-#[test]
-#[ignore = "timing report: cargo test --test te_heuristic -- --ignored --nocapture"]
-fn heuristic_times_and_gaps() {
-    for (k, share, with_lp) in [
-        (4, 1.0, true),
-        (6, 1.0, true),
-        (8, 1.0, true),
-        (16, 0.2, true),
-        (16, 1.0, false),
-    ] {
-        let t = Instant::now();
-        let (net, ds) = fat_tree_instance(k, 4, share, 1);
-        let t_paths = t.elapsed();
-        let t = Instant::now();
-        let h = mlu(&net, &ds, &min_mlu(&net, &ds).unwrap());
-        let t_h = t.elapsed();
-        let e = mlu(&net, &ds, &ecmp(&ds));
-        let line = format!(
-            "k={k} demands={} paths {t_paths:?}; heuristic {h:.4} in {t_h:?}; ECMP {e:.4}",
-            ds.len()
-        );
-        if with_lp {
-            let t = Instant::now();
-            let l = mlu(&net, &ds, &lp::min_mlu(&net, &ds).unwrap());
-            println!(
-                "{line}; LP {l:.4} in {:?}; heuristic/LP {:.4}",
-                t.elapsed(),
-                h / l
-            );
-        } else {
-            println!("{line}");
-        }
-    }
 }

@@ -148,20 +148,3 @@ fn invalid_inputs_are_errors_not_panics() {
         Err(TeError::BadBackground { .. })
     ));
 }
-
-#[test]
-#[ignore = "timing report: cargo test --test te_lp -- --ignored --nocapture"]
-fn lp_solve_times() {
-    for (k, share) in [(4, 1.0), (6, 1.0), (8, 0.25), (8, 1.0)] {
-        let (net, ds) = fat_tree_instance(k, 4, share, 1);
-        let t = std::time::Instant::now();
-        let s = min_mlu(&net, &ds).unwrap();
-        let dt = t.elapsed();
-        println!(
-            "k={k} demands={} LP {:.4} ECMP {:.4} in {dt:?}",
-            ds.len(),
-            mlu(&net, &ds, &s),
-            mlu(&net, &ds, &ecmp(&ds))
-        );
-    }
-}
