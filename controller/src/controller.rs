@@ -386,7 +386,7 @@ impl Controller {
         if eth.ethertype != ethertype::LLDP {
             if self
                 .forwarding
-                .packet_in(&self.topo, &mut self.hosts, dpid, &pi, now, out)
+                .packet_in(&self.topo, &mut self.hosts, dpid, pi, now, out)
             {
                 self.version += 1;
             }

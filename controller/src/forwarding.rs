@@ -276,7 +276,7 @@ impl Forwarding {
         topo: &Topology,
         hosts: &mut HostTable,
         dpid: u64,
-        pi: &PacketIn,
+        pi: PacketIn,
         now: Instant,
         out: &mut Outbox,
     ) -> bool {
@@ -321,7 +321,7 @@ impl Forwarding {
                     return hosts_changed;
                 }
             }
-            self.flood(topo, dpid, in_port, pi.data.clone(), out);
+            self.flood(topo, dpid, in_port, pi.data, out);
             return hosts_changed;
         }
         let Some(dst_host) = hosts.get(&dst) else {
@@ -340,11 +340,7 @@ impl Forwarding {
         }
         out.push(
             dst_at.dpid,
-            packet_out(
-                ofp::port::CONTROLLER,
-                vec![output(dst_at.port)],
-                pi.data.clone(),
-            ),
+            packet_out(ofp::port::CONTROLLER, vec![output(dst_at.port)], pi.data),
         );
         hosts_changed
     }
