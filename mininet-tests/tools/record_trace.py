@@ -18,7 +18,9 @@ import argparse
 import math
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,6 +59,7 @@ def main():
     step = 5
 
     harness.mn_clean()
+    workdir = tempfile.mkdtemp(prefix="edgeflow-trace-")
     ctl = harness.Edgeflow(["--port-speed-mbps", str(BW)])
     ctl.start()
     net = None
@@ -73,11 +76,14 @@ def main():
             server, client = net.get(dst), net.get(src)
             server.cmd("iperf3 -s -D -p %d >/dev/null 2>&1" % port)
             rates = schedule(args.seed * 100 + i, args.seconds, step)
-            cmds = "; ".join(
-                ("iperf3 -c %s -p %d -b %.2fM -t %d >/dev/null 2>&1" % (server.IP(), port, r, step))
-                if r > 0.05 else "sleep %d" % step
-                for r in rates)
-            client.cmd("(%s) &" % cmds)
+            # The schedule goes into a script: a command line that long
+            # would overrun the host shell's terminal line buffer.
+            script = os.path.join(workdir, "load-%s.sh" % src)
+            with open(script, "w") as f:
+                for r in rates:
+                    f.write(("iperf3 -c %s -p %d -b %.2fM -t %d >/dev/null 2>&1\n"
+                             % (server.IP(), port, r, step)) if r > 0.05 else "sleep %d\n" % step)
+            client.cmd("bash %s >/dev/null 2>&1 &" % script)
         columns, rows = None, []
         t_end = time.time() + args.seconds
         while time.time() < t_end:
@@ -108,6 +114,7 @@ def main():
             harness.stop_net(net)
         ctl.stop()
         harness.mn_clean()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
