@@ -81,6 +81,22 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Runs `forecast-eval --json` on `input` with `args`; it must succeed.
+fn forecast_eval_json(input: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = edgeflow()
+        .args(["forecast-eval", "--json", "--input"])
+        .arg(input)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn forecast_eval_prints_one_json_object_with_every_model() {
     // A cycle of 12 samples a day (two-hour spacing) over 12 days, with a missing cell.
@@ -94,25 +110,7 @@ fn forecast_eval_prints_one_json_object_with_every_model() {
         csv.push_str(&format!("{},{},{}\n", i * 7200, 100 + (i % 12) * 10, b));
     }
     let path = temp_file("loads.csv", &csv);
-    let out = edgeflow()
-        .args([
-            "forecast-eval",
-            "--horizon",
-            "3",
-            "--train-frac",
-            "0.5",
-            "--json",
-            "--input",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = forecast_eval_json(&path, &["--horizon", "3", "--train-frac", "0.5"]);
     assert_eq!(v["horizon"], 3);
     assert_eq!(v["series"], 2);
     let models = v["models"].as_array().unwrap();
@@ -163,25 +161,7 @@ fn forecast_eval_on_a_recorded_mininet_trace_keeps_the_selection_near_its_best_b
     // fat-tree under edgeflow (mininet-tests/tools/record_trace.py).
     let trace =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../mininet-tests/traces/fattree-iperf.csv");
-    let out = edgeflow()
-        .args([
-            "forecast-eval",
-            "--horizon",
-            "3",
-            "--period",
-            "60",
-            "--json",
-            "--input",
-        ])
-        .arg(&trace)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = forecast_eval_json(&trace, &["--horizon", "3", "--period", "60"]);
     assert_eq!(v["series"], 16);
     let nmae = |name: &str| {
         v["models"]
