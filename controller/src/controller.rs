@@ -21,7 +21,7 @@ use edgeflow_proto::ofp::{
     self, Message, MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
     OfpMsg, PacketIn, Port, PortReason,
 };
-use edgeflow_proto::packet::{ethertype, EthernetRepr};
+use edgeflow_proto::packet::{PacketSummary, L3};
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 use tracing::{debug, info, warn};
@@ -380,22 +380,26 @@ impl Controller {
     fn packet_in(&mut self, dpid: u64, pi: PacketIn, now: Instant, out: &mut Outbox) {
         self.counters.packet_in += 1;
         let Some(in_port) = pi.in_port() else { return };
-        let Ok((eth, payload)) = EthernetRepr::parse(&pi.data) else {
+        let at = PortRef {
+            dpid,
+            port: in_port,
+        };
+        // The frame is parsed once, here, for discovery and forwarding alike.
+        let Ok(pkt) = PacketSummary::parse(&pi.data) else {
+            self.forwarding.stats.unparsable += 1;
             return;
         };
-        if eth.ethertype != ethertype::LLDP {
+        if pkt.l3 != L3::Lldp {
+            let (topo, hosts) = (&self.topo, &mut self.hosts);
             if self
                 .forwarding
-                .packet_in(&self.topo, &mut self.hosts, dpid, pi, now, out)
+                .packet_in(topo, hosts, at, pkt, pi.data, now, out)
             {
                 self.version += 1;
             }
             return;
         }
-        let at = PortRef {
-            dpid,
-            port: in_port,
-        };
+        let payload = pi.data.get(pkt.eth.buffer_len()..).unwrap_or_default();
         let Ok(link) = self.discovery.receive(payload, at) else {
             return;
         };

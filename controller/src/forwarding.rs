@@ -26,7 +26,7 @@ use crate::session::flow_mod_defaults;
 use crate::topology::{Link, PortRef, Topology};
 use edgeflow_proto::ofp::{
     self, Action, FlowMod, FlowModCommand, FlowRemoved, FlowRemovedReason, Instruction, Match,
-    Message, Oxm, PacketIn, PacketOut,
+    Message, Oxm, PacketOut,
 };
 use edgeflow_proto::packet::{arp_frame, ethertype, ArpOp, ArpRepr, PacketSummary, L3};
 use edgeflow_proto::MacAddr;
@@ -269,29 +269,22 @@ impl Forwarding {
             .retain(|dpid, _| topo.switches().contains_key(dpid));
     }
 
-    /// Handles a PACKET_IN that is not LLDP; returns true if the host
-    /// table changed (a new host, address or location).
+    /// Handles a frame that is not LLDP, parsed as `pkt`, that entered at
+    /// `at`; returns true if the host table changed (a new host, address or
+    /// location).
+    #[allow(clippy::too_many_arguments)]
     pub fn packet_in(
         &mut self,
         topo: &Topology,
         hosts: &mut HostTable,
-        dpid: u64,
-        pi: PacketIn,
+        at: PortRef,
+        pkt: PacketSummary,
+        data: Vec<u8>,
         now: Instant,
         out: &mut Outbox,
     ) -> bool {
-        let Some(in_port) = pi.in_port() else {
-            return false;
-        };
-        let Ok(pkt) = PacketSummary::parse(&pi.data) else {
-            self.stats.unparsable += 1;
-            return false;
-        };
+        let (dpid, in_port) = (at.dpid, at.port);
         let mut hosts_changed = false;
-        let at = PortRef {
-            dpid,
-            port: in_port,
-        };
         let edge = topo.switches().contains_key(&dpid) && !topo.is_link_port(at);
         let (src, dst) = (pkt.eth.src, pkt.eth.dst);
         if edge && !src.is_multicast() {
@@ -321,12 +314,12 @@ impl Forwarding {
                     return hosts_changed;
                 }
             }
-            self.flood(topo, dpid, in_port, pi.data, out);
+            self.flood(topo, dpid, in_port, data, out);
             return hosts_changed;
         }
         let Some(dst_host) = hosts.get(&dst) else {
             if edge {
-                self.flood_unknown_unicast(dpid, in_port, &pi.data, out);
+                self.flood_unknown_unicast(dpid, in_port, &data, out);
             }
             return hosts_changed;
         };
@@ -340,7 +333,7 @@ impl Forwarding {
         }
         out.push(
             dst_at.dpid,
-            packet_out(ofp::port::CONTROLLER, vec![output(dst_at.port)], pi.data),
+            packet_out(ofp::port::CONTROLLER, vec![output(dst_at.port)], data),
         );
         hosts_changed
     }
