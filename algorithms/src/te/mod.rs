@@ -17,6 +17,7 @@ pub mod heuristic;
 pub mod ksp;
 pub mod lp;
 pub mod quantize;
+pub mod series;
 
 pub use ksp::{k_shortest_paths, Path, PathsTo};
 use petgraph::stable_graph::NodeIndex;
