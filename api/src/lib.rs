@@ -117,6 +117,7 @@ mod tests {
                 forecast: None,
             }],
             hosts: vec![],
+            groups: vec![],
         }
     }
 

@@ -24,6 +24,34 @@ pub struct Topology {
     pub links: Vec<LinkView>,
     /// Hosts learned at edge ports.
     pub hosts: Vec<HostView>,
+    /// Weighted multipath select groups, one per (ingress, egress) switch pair in use.
+    pub groups: Vec<GroupView>,
+}
+
+/// The select group on an ingress switch that spreads traffic for an egress switch.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    /// The ingress switch, which holds the group.
+    pub src: Dpid,
+    /// The egress switch.
+    pub dst: Dpid,
+    /// The OpenFlow group id.
+    pub group_id: u32,
+    /// One entry per bucket, in bucket order.
+    pub paths: Vec<WeightedPath>,
+}
+
+/// One path of a group.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightedPath {
+    /// The path tag (VLAN id) the bucket pushes.
+    pub tag: u16,
+    /// Where the path leaves each switch, from the ingress on.
+    pub hops: Vec<End>,
+    /// The bucket weight (the weights of a group sum to 100).
+    pub weight: u16,
+    /// What the bucket carried over the last polling interval, bit/s.
+    pub rate_bps: f64,
 }
 
 /// One switch.
@@ -129,4 +157,10 @@ pub struct ControllerStats {
     pub paths_rerouted: u64,
     /// PACKET_INs whose frame could not be parsed.
     pub unparsable: u64,
+    /// Multipath groups whose weights rebalancing changed.
+    pub groups_reweighted: u64,
+    /// Multipath groups whose paths were replaced after a link went away.
+    pub groups_repaired: u64,
+    /// Switch pairs forwarded on one path because path tags ran out.
+    pub multipath_exhausted: u64,
 }

@@ -6,6 +6,7 @@ use crate::discovery::DiscoveryConfig;
 use crate::forecasting::ForecastConfig;
 use crate::forwarding::ForwardingConfig;
 use crate::history::Retention;
+use crate::multipath::MultipathConfig;
 use crate::session::SessionConfig;
 use crate::stats::StatsConfig;
 use crate::topology::PortRef;
@@ -55,6 +56,15 @@ pub struct Config {
     pub history_poll_retention_s: u64,
     /// How long minute averages of the rates are kept, seconds.
     pub history_minute_retention_s: u64,
+    /// Spread traffic between switches over weighted paths (select groups);
+    /// false forwards each host pair on one shortest path.
+    pub multipath: bool,
+    /// Paths per pair of switches (at most 16).
+    pub multipath_paths: usize,
+    /// Interval between two recomputations of the path weights, milliseconds.
+    pub rebalance_interval_ms: u64,
+    /// Factor (at least 1) on the planned background load when weighting paths.
+    pub rebalance_headroom: f64,
 }
 
 /// The speed of one switch port, for utilisation.
@@ -89,6 +99,10 @@ impl Default for Config {
             forecast_period: 288,
             history_poll_retention_s: 3600,
             history_minute_retention_s: 7 * 24 * 3600,
+            multipath: true,
+            multipath_paths: 4,
+            rebalance_interval_ms: 10_000,
+            rebalance_headroom: 1.0,
         }
     }
 }
@@ -155,6 +169,12 @@ impl Config {
         if self.forecast_interval_s == 0 || self.forecast_horizon == 0 || self.forecast_period < 2 {
             return bad("forecast_interval_s and forecast_horizon must be positive, forecast_period at least 2");
         }
+        if !(1..=16).contains(&self.multipath_paths) || self.rebalance_interval_ms == 0 {
+            return bad("multipath_paths must be 1 to 16 and rebalance_interval_ms positive");
+        }
+        if !(self.rebalance_headroom.is_finite() && self.rebalance_headroom >= 1.0) {
+            return bad("rebalance_headroom must be a number of at least 1");
+        }
         if self.stats_interval_ms == 0 {
             return bad("stats_interval_ms must be positive");
         }
@@ -215,6 +235,12 @@ impl Config {
             },
             forwarding: ForwardingConfig {
                 idle_timeout: self.flow_idle_timeout_s,
+                multipath: self.multipath.then(|| MultipathConfig {
+                    paths: self.multipath_paths,
+                    rebalance: Duration::from_millis(self.rebalance_interval_ms),
+                    headroom: self.rebalance_headroom,
+                    ..MultipathConfig::default()
+                }),
             },
             stats: StatsConfig {
                 interval: Duration::from_millis(self.stats_interval_ms),
@@ -282,6 +308,18 @@ mod tests {
             ..Config::default()
         };
         assert!(zero.validate().is_err());
+        for bad in [
+            Config {
+                multipath_paths: 0,
+                ..Config::default()
+            },
+            Config {
+                rebalance_headroom: 0.5,
+                ..Config::default()
+            },
+        ] {
+            assert!(bad.validate().is_err());
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! clock; the tokio runtime is a thin shell around it.
 
 use crate::discovery::{Discovery, DiscoveryConfig};
+use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
 use crate::outbox::Outbox;
@@ -23,6 +24,7 @@ use edgeflow_proto::ofp::{
 };
 use edgeflow_proto::packet::{PacketSummary, L3};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -66,6 +68,8 @@ pub struct Controller {
     rates: Vec<(PortRef, PortRates)>,
     /// Bumped whenever a poll brings new rates.
     rates_version: u64,
+    /// The newest link-load forecasts, for rebalancing.
+    forecasts: Arc<Forecasts>,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -84,6 +88,7 @@ impl Controller {
             monitor: Monitor::new(config.stats.clone()),
             rates: Vec::new(),
             rates_version: 0,
+            forecasts: Arc::default(),
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -119,6 +124,11 @@ impl Controller {
     /// Changes whenever switches, links or hosts change.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// New link-load forecasts (from the forecasting thread).
+    pub fn set_forecasts(&mut self, forecasts: Arc<Forecasts>) {
+        self.forecasts = forecasts;
     }
 
     /// A switch connected.
@@ -175,6 +185,7 @@ impl Controller {
         let due = self.monitor.due(now);
         if !due.is_empty() {
             let mut out = Outbox::default();
+            let multipath = self.forwarding.multipath();
             for dpid in due {
                 out.push(
                     dpid,
@@ -185,9 +196,45 @@ impl Controller {
                         },
                     }),
                 );
+                if multipath.is_some_and(|m| m.has_groups(dpid)) {
+                    out.push(
+                        dpid,
+                        Message::MultipartRequest(MultipartRequest {
+                            flags: 0,
+                            body: MultipartRequestBody::Group {
+                                group_id: ofp::group::ALL,
+                            },
+                        }),
+                    );
+                }
             }
             self.flush(out);
         }
+        self.rebalance(now);
+    }
+
+    /// Recomputes the multipath weights when a rebalancing period has
+    /// passed. A link's planned load is the larger of its last measured rate
+    /// and its forecast for the next step: a burst now is not forgotten for
+    /// a forecast of calmer averages, and a rise the forecast sees coming is
+    /// made room for.
+    fn rebalance(&mut self, now: Instant) {
+        let Some(mp) = self.forwarding.multipath_mut() else {
+            return;
+        };
+        let (monitor, forecasts) = (&self.monitor, &self.forecasts);
+        let load = |l: Link| {
+            let measured = monitor.rates(l.src).map(|r| r.tx_bps);
+            let forecast = forecasts
+                .get(&l.src)
+                .and_then(|f| f.first())
+                .map(|f| f.mean);
+            measured.into_iter().chain(forecast).reduce(f64::max)
+        };
+        let capacity = |l: Link| monitor.rates(l.src).and_then(|r| r.speed_bps);
+        let mut out = Outbox::default();
+        mp.rebalance(now, load, capacity, &mut out);
+        self.flush(out);
     }
 
     /// When [`Controller::handle_timeout`] should next run.
@@ -197,6 +244,7 @@ impl Controller {
             .filter_map(Session::poll_timeout)
             .chain(self.discovery.poll_timeout())
             .chain(self.monitor.poll_timeout())
+            .chain(self.forwarding.multipath().and_then(|m| m.poll_timeout()))
             .min()
     }
 
@@ -366,6 +414,14 @@ impl Controller {
                     }
                 }
             }
+            Message::MultipartReply(MultipartReply {
+                body: MultipartReplyBody::Group(stats),
+                ..
+            }) => {
+                if let Some(mp) = self.forwarding.multipath_mut() {
+                    mp.group_stats(dpid, now, &stats);
+                }
+            }
             Message::Error(e) => {
                 warn!(dpid = format!("{dpid:016x}"), xid = msg.xid, error = ?e, "switch reported an error")
             }
@@ -468,6 +524,11 @@ impl Controller {
     /// The counters for the API.
     pub fn stats(&self) -> model::ControllerStats {
         let f = &self.forwarding.stats;
+        let m = self
+            .forwarding
+            .multipath()
+            .map(|m| m.stats)
+            .unwrap_or_default();
         model::ControllerStats {
             switches: self.topo.switches().len(),
             links: self.topo.links().len(),
@@ -482,6 +543,9 @@ impl Controller {
             paths_installed: f.paths_installed,
             paths_rerouted: f.paths_rerouted,
             unparsable: f.unparsable,
+            groups_reweighted: m.reweighted,
+            groups_repaired: m.repaired,
+            multipath_exhausted: m.exhausted,
         }
     }
 
@@ -536,11 +600,34 @@ impl Controller {
                 port_no: h.at.port,
             })
             .collect();
+        let groups = self
+            .forwarding
+            .multipath()
+            .map(|m| m.view())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| model::GroupView {
+                src: model::Dpid(g.src),
+                dst: model::Dpid(g.dst),
+                group_id: g.group_id,
+                paths: g
+                    .paths
+                    .into_iter()
+                    .map(|p| model::WeightedPath {
+                        tag: p.tag,
+                        hops: p.links.iter().map(|l| end(l.src)).collect(),
+                        weight: p.weight,
+                        rate_bps: p.rate_bps,
+                    })
+                    .collect(),
+            })
+            .collect();
         model::Topology {
             ready: true,
             switches,
             links,
             hosts,
+            groups,
         }
     }
 }

@@ -8,19 +8,24 @@
 //!   group-addressed frames arriving on a tree port to its other tree ports
 //!   and its edge ports, and drop those arriving on a link that is not on
 //!   the tree. No frame can circle, whatever loops the fabric has.
-//! * Unicast between two known hosts gets flows on every switch of a
-//!   shortest path, both directions, matched on the MAC pair (and the host
-//!   port at the ingress). Among equal-cost paths the choice follows where
-//!   the hosts sit ([`Forwarding::spread`]), so host pairs spread over every
-//!   link of a fat-tree. The first packet is delivered straight to the
-//!   destination port, so it never races the flows being installed.
-//! * When links go away, the pairs whose paths used them move to another
-//!   shortest path at once.
+//! * Unicast between two known hosts on different switches enters, at the
+//!   ingress switch, the select group that spreads traffic over weighted
+//!   paths to the egress switch ([`crate::multipath`]); the ingress flow is
+//!   matched on the MAC pair and the host port. Without multipath (turned
+//!   off, or path tags ran out) a pair gets flows on every switch of one
+//!   shortest path, both directions; among equal-cost paths the choice
+//!   follows where the hosts sit ([`Forwarding::spread`]), so host pairs
+//!   spread over every link of a fat-tree. The first packet is delivered
+//!   straight to the destination port, so it never races the flows being
+//!   installed.
+//! * When links go away, groups replace the paths that used them and
+//!   single-path pairs move to another shortest path, at once.
 //!
 //! Everything here is a function of the topology and host tables that
 //! returns messages through an [`Outbox`]; nothing here sends.
 
 use crate::hosts::{HostTable, Learned};
+use crate::multipath::{Multipath, MultipathConfig, DELIVERY_TABLE};
 use crate::outbox::Outbox;
 use crate::session::flow_mod_defaults;
 use crate::topology::{Link, PortRef, Topology};
@@ -41,7 +46,7 @@ pub const COOKIE_FLOOD: u64 = 0x0300_0000_0000_0000;
 /// Cookie of host-pair path flows.
 pub const COOKIE_PATH: u64 = 0x0400_0000_0000_0000;
 /// Mask selecting the kind byte of a cookie.
-const COOKIE_KIND_MASK: u64 = 0xff00_0000_0000_0000;
+pub(crate) const COOKIE_KIND_MASK: u64 = 0xff00_0000_0000_0000;
 
 const PRIORITY_LLDP: u16 = 0xffff;
 const PRIORITY_PATH: u16 = 1000;
@@ -56,6 +61,17 @@ const GROUP_BIT: MacAddr = MacAddr([1, 0, 0, 0, 0, 0]);
 pub struct ForwardingConfig {
     /// Idle timeout of path flows, in seconds.
     pub idle_timeout: u16,
+    /// Weighted multipath between switches; None forwards each pair on one path.
+    pub multipath: Option<MultipathConfig>,
+}
+
+/// Where a hop sends a pair's traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Via {
+    /// Out of a port.
+    Port(u32),
+    /// Into a multipath select group.
+    Group(u32),
 }
 
 /// One switch's part of a path: where the traffic leaves it, and at the
@@ -65,7 +81,7 @@ pub struct ForwardingConfig {
 struct Hop {
     dpid: u64,
     in_port: Option<u32>,
-    out_port: u32,
+    out: Via,
 }
 
 impl Hop {
@@ -113,6 +129,9 @@ pub struct Forwarding {
     config: ForwardingConfig,
     flood: HashMap<u64, FloodPlan>,
     paths: HashMap<(MacAddr, MacAddr), Vec<Hop>>,
+    multipath: Option<Multipath>,
+    /// Where each host's delivery flow (multipath egress) sends its frames.
+    delivery: HashMap<MacAddr, PortRef>,
     /// Counters.
     pub stats: ForwardingStats,
 }
@@ -150,8 +169,20 @@ impl Forwarding {
             config,
             flood: HashMap::new(),
             paths: HashMap::new(),
+            multipath: config.multipath.map(Multipath::new),
+            delivery: HashMap::new(),
             stats: ForwardingStats::default(),
         }
+    }
+
+    /// The multipath groups, when multipath is on.
+    pub fn multipath(&self) -> Option<&Multipath> {
+        self.multipath.as_ref()
+    }
+
+    /// The multipath groups, to feed statistics and rebalancing.
+    pub fn multipath_mut(&mut self) -> Option<&mut Multipath> {
+        self.multipath.as_mut()
     }
 
     /// Number of host-pair paths (one per direction) currently installed.
@@ -170,9 +201,15 @@ impl Forwarding {
         out: &mut Outbox,
     ) {
         self.flood.remove(&dpid);
+        if let Some(mp) = self.multipath.as_mut() {
+            mp.switch_reset(dpid, out);
+        }
         let through = self.pairs_through(dpid);
         for k in &through {
             self.paths.remove(k);
+        }
+        for (&mac, &at) in self.delivery.iter().filter(|(_, at)| at.dpid == dpid) {
+            out.push(dpid, delivery_flow(mac, at.port));
         }
         out.push(
             dpid,
@@ -205,6 +242,10 @@ impl Forwarding {
     /// paths that crossed it move elsewhere.
     pub fn switch_gone(&mut self, dpid: u64, topo: &Topology, hosts: &HostTable, out: &mut Outbox) {
         self.flood.remove(&dpid);
+        if let Some(mp) = self.multipath.as_mut() {
+            mp.switch_reset(dpid, out);
+        }
+        self.delivery.retain(|_, at| at.dpid != dpid);
         let affected = self.pairs_through(dpid);
         self.reroute(affected, topo, hosts, out);
     }
@@ -464,6 +505,9 @@ impl Forwarding {
         } else {
             ((b, b_at), (a, a_at))
         };
+        if self.install_multipath(topo, (a, a_at), (b, b_at), refresh, out) {
+            return true;
+        }
         let Some(links) = topo.path(a_at.dpid, b_at.dpid, self.spread(topo, a_at, a, b)) else {
             return false;
         };
@@ -471,14 +515,14 @@ impl Forwarding {
             let last = Hop {
                 dpid: to.dpid,
                 in_port: None,
-                out_port: to.port,
+                out: Via::Port(to.port),
             };
             let mut hops: Vec<Hop> = through
                 .into_iter()
                 .map(|(dpid, out_port)| Hop {
                     dpid,
                     in_port: None,
-                    out_port,
+                    out: Via::Port(out_port),
                 })
                 .chain(std::iter::once(last))
                 .collect();
@@ -493,6 +537,46 @@ impl Forwarding {
             .collect();
         self.install_direction(a, b, hops(a_at, there, b_at), refresh, out);
         self.install_direction(b, a, hops(b_at, back, a_at), refresh, out);
+        true
+    }
+
+    /// Installs both directions between hosts on different switches through
+    /// their switches' select groups; false if multipath is off or has no
+    /// group for them (the same switch, no path, or tags ran out).
+    fn install_multipath(
+        &mut self,
+        topo: &Topology,
+        (a, a_at): (MacAddr, PortRef),
+        (b, b_at): (MacAddr, PortRef),
+        refresh: bool,
+        out: &mut Outbox,
+    ) -> bool {
+        let Some(mp) = self.multipath.as_mut() else {
+            return false;
+        };
+        if a_at.dpid == b_at.dpid {
+            return false;
+        }
+        let (Some(there), Some(back)) = (
+            mp.group_for(topo, a_at.dpid, b_at.dpid, out),
+            mp.group_for(topo, b_at.dpid, a_at.dpid, out),
+        ) else {
+            return false;
+        };
+        for (mac, at) in [(a, a_at), (b, b_at)] {
+            if refresh || self.delivery.get(&mac) != Some(&at) {
+                out.push(at.dpid, delivery_flow(mac, at.port));
+                self.delivery.insert(mac, at);
+            }
+        }
+        for (src, src_at, dst, group) in [(a, a_at, b, there), (b, b_at, a, back)] {
+            let hop = Hop {
+                dpid: src_at.dpid,
+                in_port: Some(src_at.port),
+                out: Via::Group(group),
+            };
+            self.install_direction(src, dst, vec![hop], refresh, out);
+        }
         true
     }
 
@@ -529,7 +613,10 @@ impl Forwarding {
                     // The ingress flow reports its expiry, which ends the pair's record.
                     flags: if i == 0 { FLAG_SEND_FLOW_REM } else { 0 },
                     match_: h.flow_match(src, dst),
-                    instructions: vec![Instruction::ApplyActions(vec![output(h.out_port)])],
+                    instructions: vec![Instruction::ApplyActions(vec![match h.out {
+                        Via::Port(p) => output(p),
+                        Via::Group(g) => Action::Group(g),
+                    }])],
                     ..flow_mod_defaults()
                 }),
             );
@@ -550,14 +637,24 @@ impl Forwarding {
         if removed.is_empty() {
             return;
         }
-        let dead: HashSet<(u64, u32)> = removed
+        let dead: HashSet<(u64, Via)> = removed
             .iter()
-            .flat_map(|l| [(l.src.dpid, l.src.port), (l.dst.dpid, l.dst.port)])
+            .flat_map(|l| {
+                [
+                    (l.src.dpid, Via::Port(l.src.port)),
+                    (l.dst.dpid, Via::Port(l.dst.port)),
+                ]
+            })
+            .chain(self.multipath.as_mut().into_iter().flat_map(|mp| {
+                mp.links_removed(removed, topo, out)
+                    .into_iter()
+                    .map(|(dpid, id)| (dpid, Via::Group(id)))
+            }))
             .collect();
         let affected: Vec<_> = self
             .paths
             .iter()
-            .filter(|(_, hops)| hops.iter().any(|h| dead.contains(&(h.dpid, h.out_port))))
+            .filter(|(_, hops)| hops.iter().any(|h| dead.contains(&(h.dpid, h.out))))
             .map(|(k, _)| *k)
             .collect();
         self.reroute(affected, topo, hosts, out);
@@ -595,6 +692,7 @@ impl Forwarding {
     /// A host moved: the flows to and from it point at the old place.
     fn host_moved(&mut self, mac: MacAddr, topo: &Topology, out: &mut Outbox) {
         self.paths.retain(|(s, d), _| *s != mac && *d != mac);
+        self.delivery.remove(&mac);
         for &dpid in topo.switches().keys() {
             for fields in [vec![Oxm::EthDst(mac, None)], vec![Oxm::EthSrc(mac, None)]] {
                 out.push(
@@ -602,6 +700,7 @@ impl Forwarding {
                     Message::FlowMod(FlowMod {
                         cookie: COOKIE_PATH,
                         cookie_mask: COOKIE_KIND_MASK,
+                        table_id: ofp::table::ALL,
                         command: FlowModCommand::Delete,
                         match_: Match { fields },
                         ..flow_mod_defaults()
@@ -642,6 +741,21 @@ impl Forwarding {
             }
         }
     }
+}
+
+/// The flow of a multipath egress switch that hands frames for a local host
+/// (their path tag popped) to its port. It lives as long as the host stays.
+fn delivery_flow(mac: MacAddr, port: u32) -> Message {
+    Message::FlowMod(FlowMod {
+        cookie: COOKIE_PATH,
+        table_id: DELIVERY_TABLE,
+        priority: PRIORITY_PATH,
+        match_: Match {
+            fields: vec![Oxm::EthDst(mac, None)],
+        },
+        instructions: vec![Instruction::ApplyActions(vec![output(port)])],
+        ..flow_mod_defaults()
+    })
 }
 
 /// Removes one path flow (exactly this match) from a switch.

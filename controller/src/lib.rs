@@ -8,6 +8,7 @@ pub mod forecast_cli;
 pub mod forecasting;
 pub mod forwarding;
 pub mod history;
+pub mod multipath;
 pub mod hosts;
 pub mod ofp_print;
 pub mod outbox;

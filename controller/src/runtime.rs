@@ -122,7 +122,9 @@ pub async fn run(
             published = controller.version();
             rates_published = controller.rates_version();
             let mut view = controller.view();
-            add_forecasts(&mut view, &forecasts.borrow_and_update());
+            let newest = forecasts.borrow_and_update().clone();
+            add_forecasts(&mut view, &newest);
+            controller.set_forecasts(newest);
             if rates_changed {
                 log_load(&view);
             }

@@ -6,7 +6,7 @@
 //! port (where hosts live). The topology holds no clock; link ages are
 //! stamped with the `now` given to it.
 
-use edgeflow_algorithms::paths;
+use edgeflow_algorithms::{paths, te};
 use edgeflow_proto::ofp::Port;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -245,6 +245,19 @@ impl Topology {
         let d = self.switches.get(&dst)?.node;
         let edges = paths::shortest_path_by(&self.graph, s, d, choose)?;
         Some(edges.into_iter().map(|e| self.graph[e].link).collect())
+    }
+
+    /// Up to `k` loopless paths from switch `src` to switch `dst`, shortest
+    /// (by hop count) first, as the directed links to follow; among equally
+    /// short ones, paths sharing fewer links with those already found first.
+    pub fn k_paths(&self, src: u64, dst: u64, k: usize) -> Vec<Vec<Link>> {
+        let (Some(s), Some(d)) = (self.switches.get(&src), self.switches.get(&dst)) else {
+            return Vec::new();
+        };
+        te::k_shortest_paths(&self.graph, s.node, d.node, k, |_| 1.0)
+            .into_iter()
+            .map(|p| p.edges.into_iter().map(|e| self.graph[e].link).collect())
+            .collect()
     }
 
     /// The ports of each switch on a spanning tree of the links, rooted at the

@@ -2,6 +2,7 @@
 
 mod sim;
 
+use edgeflow_controller::multipath::COOKIE_TAG;
 use edgeflow_proto::ofp::{ErrorType, Hello, HelloElem, Message};
 use sim::{fat_tree, Net};
 use std::collections::BTreeSet;
@@ -149,8 +150,8 @@ fn installed_paths_carry_traffic_without_the_controller() {
 }
 
 #[test]
-fn host_pairs_spread_over_all_cores() {
-    let mut net = fat_tree();
+fn single_path_host_pairs_spread_over_all_cores() {
+    let mut net = fat_tree().single_path();
     net.start();
     pingall(&mut net);
     // Which cores carry path flows.
@@ -166,8 +167,8 @@ fn host_pairs_spread_over_all_cores() {
 }
 
 #[test]
-fn cut_link_moves_traffic_at_once() {
-    let mut net = fat_tree();
+fn single_path_cut_link_moves_traffic_at_once() {
+    let mut net = fat_tree().single_path();
     net.start();
     pingall(&mut net);
     // Find an aggregation-core link that carries h1 -> h16 and cut it.
@@ -411,11 +412,11 @@ fn probes_reaching_a_switch_during_its_handshake_are_not_lost() {
 }
 
 #[test]
-fn cross_pod_pairs_of_distinct_hosts_get_disjoint_links() {
+fn single_path_cross_pod_pairs_of_distinct_hosts_get_disjoint_links() {
     // Every host of pods 0 and 1 sends to its twin in pods 2 and 3 (the
     // capacity test's pattern): with one pair per host, no link in either
     // direction may carry two pairs, or they would share its capacity.
-    let mut net = fat_tree();
+    let mut net = fat_tree().single_path();
     net.start();
     pingall(&mut net);
     let pairs: Vec<(usize, usize)> = (0..8).map(|i| (i, i + 8)).collect();
@@ -472,12 +473,100 @@ fn polled_counters_become_link_rates() {
         .find(|l| l.src.dpid.0 == 1)
         .unwrap();
     let bps = link.tx_bps.expect("rates after two polls");
-    // Plus one LLDP probe (under 100 bytes) per second.
-    let data = 100.0 * 38.0 * 8.0;
+    // Each frame crosses the link with its 4-byte path tag; plus one LLDP
+    // probe (under 100 bytes) per second.
+    let data = 100.0 * (38.0 + 4.0) * 8.0;
     assert!(bps >= data && bps < data + 800.0, "{bps}");
     assert!((link.utilization.unwrap() - bps / 10e6).abs() < 1e-9);
     assert!(
         !net.ctrl.poll_rates().is_empty(),
         "rates are handed on for the history"
     );
+}
+
+/// The cores whose path-tag flows carried frames since the counters were reset.
+fn cores_carrying_tags(net: &Net) -> BTreeSet<u64> {
+    (1..=4u64)
+        .filter(|c| {
+            net.switches[c]
+                .flows
+                .iter()
+                .any(|f| f.cookie == COOKIE_TAG && f.packets > 0)
+        })
+        .collect()
+}
+
+#[test]
+fn cross_pod_traffic_enters_a_group_of_four_tagged_paths() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    // h1 (edge 21) to h16 (edge 28): 4 equal-cost paths, one bucket each.
+    let groups = &net.switches[&21].groups;
+    let to_28 = net
+        .ctrl
+        .view()
+        .groups
+        .into_iter()
+        .find(|g| g.src.0 == 21 && g.dst.0 == 28)
+        .expect("a group from edge 21 to edge 28");
+    let buckets = &groups[&to_28.group_id];
+    assert_eq!(buckets.len(), 4);
+    assert!(buckets.iter().all(|b| b.weight == 25), "{buckets:?}");
+    let hops: BTreeSet<u64> = to_28.paths.iter().map(|p| p.hops[2].dpid.0).collect();
+    assert_eq!(hops.len(), 4, "the paths cross four different cores");
+    // Many flows between the two hosts spread over every core.
+    net.reset_flow_counters();
+    net.clear_inboxes();
+    for flow in 0..64 {
+        let f = net.flow_frame(0, 15, flow);
+        net.host_sends(0, f);
+    }
+    assert_eq!(net.unicast_received(15), 64);
+    assert_eq!(cores_carrying_tags(&net).len(), 4);
+    // Tags never reach a host.
+    assert!(net.hosts[15]
+        .inbox
+        .iter()
+        .all(|f| f[12..14] != [0x81, 0x00]));
+}
+
+#[test]
+fn cut_link_moves_a_groups_traffic_at_once() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    net.reset_flow_counters();
+    let f = net.ip_frame(0, 15);
+    net.host_sends(0, f);
+    let core = *cores_carrying_tags(&net)
+        .first()
+        .expect("h1 -> h16 crosses a core");
+    let pod_of_h1 = 1u32; // core port p leads to pod p; h1 is in pod 0
+    net.cut((core, pod_of_h1));
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    for _ in 0..3 {
+        let f = net.ip_frame(0, 15);
+        net.host_sends(0, f);
+        let f = net.ip_frame(15, 0);
+        net.host_sends(15, f);
+    }
+    assert_eq!(net.unicast_received(15), 3, "delivered over another path");
+    assert_eq!(net.unicast_received(0), 3, "and back");
+    assert_eq!(net.packet_ins(), before, "by flows and groups in place");
+    assert_eq!(net.looped, 0);
+    let stats = net.ctrl.stats();
+    assert!(stats.groups_repaired > 0);
+    // No group keeps a path over the dead link.
+    for g in net.ctrl.view().groups {
+        for p in &g.paths {
+            assert!(
+                !p.hops
+                    .iter()
+                    .any(|h| h.dpid.0 == core && h.port_no == pod_of_h1),
+                "{g:?}"
+            );
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! A simulated OpenFlow 1.3 fabric driven by a virtual clock.
 //!
-//! Simulated switches answer the handshake, keep a flow table (priority,
-//! match on in_port / Ethernet addresses with masks / ethertype, apply-actions
-//! output), and turn a PACKET_OUT or a forwarded frame into frames on their
+//! Simulated switches answer the handshake, keep flow tables (priority,
+//! match on in_port / Ethernet addresses with masks / ethertype / VLAN id,
+//! apply-actions with output, VLAN push/set/pop and groups, goto-table) and
+//! select groups (a hash of the frame picks among the live buckets by
+//! weight), and turn a PACKET_OUT or a forwarded frame into frames on their
 //! ports; a frame on a linked port arrives at the neighbour, a frame on a
 //! host port lands in that host's inbox. Tests ask forwarding questions
 //! (did h2 get it? how many copies? did the controller see it?) instead of
@@ -13,12 +15,13 @@
 use edgeflow_controller::controller::{ConnId, Controller, ControllerConfig};
 use edgeflow_controller::discovery::DiscoveryConfig;
 use edgeflow_controller::forwarding::ForwardingConfig;
+use edgeflow_controller::multipath::MultipathConfig;
 use edgeflow_controller::session::SessionConfig;
 use edgeflow_controller::stats::StatsConfig;
 use edgeflow_proto::ofp::{
-    self, Action, FlowModCommand, Hello, Instruction, Message, MultipartReply, MultipartReplyBody,
-    MultipartRequestBody, OfpMsg, Oxm, PacketIn, PacketInReason, Port, PortReason, PortStatus,
-    SwitchFeatures,
+    self, Action, Bucket, FlowModCommand, GroupModCommand, Hello, Instruction, Message,
+    MultipartReply, MultipartReplyBody, MultipartRequestBody, OfpMsg, Oxm, PacketIn,
+    PacketInReason, Port, PortReason, PortStatus, SwitchFeatures,
 };
 use edgeflow_proto::packet::{arp_frame, ArpOp, ArpRepr, EthernetRepr, Ipv4Repr};
 use edgeflow_proto::MacAddr;
@@ -41,7 +44,10 @@ pub fn config() -> ControllerConfig {
             link_timeout: Duration::from_millis(3500),
             key: b"test key".to_vec(),
         },
-        forwarding: ForwardingConfig { idle_timeout: 60 },
+        forwarding: ForwardingConfig {
+            idle_timeout: 60,
+            multipath: Some(MultipathConfig::default()),
+        },
         stats: StatsConfig {
             interval: Duration::from_secs(1),
             speed_overrides: Default::default(),
@@ -52,10 +58,12 @@ pub fn config() -> ControllerConfig {
 
 #[derive(Debug, Clone)]
 pub struct Flow {
+    pub table: u8,
     pub priority: u16,
     pub cookie: u64,
     pub fields: Vec<Oxm>,
     pub actions: Vec<Action>,
+    pub goto: Option<u8>,
     pub packets: u64,
 }
 
@@ -65,6 +73,8 @@ pub struct SimSwitch {
     pub conn: ConnId,
     pub ports: Vec<Port>,
     pub flows: Vec<Flow>,
+    /// Select groups by id.
+    pub groups: BTreeMap<u32, Vec<Bucket>>,
     inbuf: Vec<u8>,
     /// PACKET_INs this switch sent.
     pub packet_ins: u64,
@@ -88,7 +98,25 @@ fn port(no: u32) -> Port {
     }
 }
 
-fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr) -> bool {
+/// The VLAN id of a tagged frame, with OFPVID_PRESENT set as OpenFlow matches it.
+fn vlan_vid(frame: &[u8]) -> Option<u16> {
+    (frame.get(12..14)? == [0x81, 0x00])
+        .then(|| {
+            frame
+                .get(14..16)
+                .map(|b| ofp::OFPVID_PRESENT | (u16::from_be_bytes([b[0], b[1]]) & 0xfff))
+        })
+        .flatten()
+}
+
+/// A stable hash of a frame's bytes (FNV-1a), for bucket selection.
+fn frame_hash(frame: &[u8]) -> u64 {
+    frame.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr, frame: &[u8]) -> bool {
     let masked = |v: MacAddr, want: MacAddr, mask: Option<MacAddr>| {
         let m = mask.unwrap_or(MacAddr::BROADCAST).0;
         (0..6).all(|i| v.0[i] & m[i] == want.0[i] & m[i])
@@ -98,17 +126,64 @@ fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr) -> bool {
         Oxm::EthDst(want, mask) => masked(eth.dst, *want, *mask),
         Oxm::EthSrc(want, mask) => masked(eth.src, *want, *mask),
         Oxm::EthType(t) => *t == eth.ethertype,
+        Oxm::VlanVid(want, None) => vlan_vid(frame) == Some(*want),
         other => panic!("the simulated switch does not match on {other:?}"),
     }
 }
 
 impl SimSwitch {
-    fn lookup(&mut self, in_port: u32, frame: &[u8]) -> Option<&mut Flow> {
+    fn lookup(&mut self, table: u8, in_port: u32, frame: &[u8]) -> Option<&mut Flow> {
         let (eth, _) = EthernetRepr::parse(frame).ok()?;
         self.flows
             .iter_mut()
-            .filter(|f| f.fields.iter().all(|x| field_matches(x, in_port, &eth)))
+            .filter(|f| {
+                f.table == table
+                    && f.fields
+                        .iter()
+                        .all(|x| field_matches(x, in_port, &eth, frame))
+            })
             .max_by_key(|f| f.priority)
+    }
+
+    /// The bucket a select group gives this frame: by a hash of the frame,
+    /// weighted, among buckets whose watched port is up.
+    fn select(&self, group: u32, frame: &[u8]) -> Option<Bucket> {
+        let live: Vec<&Bucket> = self
+            .groups
+            .get(&group)?
+            .iter()
+            .filter(|b| b.weight > 0)
+            .filter(|b| {
+                self.ports
+                    .iter()
+                    .find(|p| p.port_no == b.watch_port)
+                    .is_none_or(|p| p.state & 1 == 0)
+            })
+            .collect();
+        let total: u64 = live.iter().map(|b| u64::from(b.weight)).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut pick = frame_hash(frame) % total;
+        for b in live {
+            if pick < u64::from(b.weight) {
+                return Some(b.clone());
+            }
+            pick -= u64::from(b.weight);
+        }
+        None
+    }
+
+    fn apply_group_mod(&mut self, gm: &ofp::GroupMod) {
+        match gm.command {
+            GroupModCommand::Add | GroupModCommand::Modify => {
+                self.groups.insert(gm.group_id, gm.buckets.clone());
+            }
+            GroupModCommand::Delete => {
+                self.groups.remove(&gm.group_id);
+            }
+            other => panic!("unexpected group-mod command {other:?}"),
+        }
     }
 
     fn apply_flow_mod(&mut self, fm: &ofp::FlowMod) {
@@ -120,24 +195,36 @@ impl SimSwitch {
                 _ => Vec::new(),
             })
             .collect();
-        let cookie_ok = |f: &Flow| f.cookie & fm.cookie_mask == fm.cookie & fm.cookie_mask;
+        let goto = fm.instructions.iter().find_map(|i| match i {
+            Instruction::GotoTable(t) => Some(*t),
+            _ => None,
+        });
+        let selected = |f: &Flow| {
+            f.cookie & fm.cookie_mask == fm.cookie & fm.cookie_mask
+                && (fm.table_id == ofp::table::ALL || fm.table_id == f.table)
+        };
         match fm.command {
             FlowModCommand::Add => {
-                self.flows
-                    .retain(|f| !(f.priority == fm.priority && f.fields == fm.match_.fields));
+                self.flows.retain(|f| {
+                    !(f.table == fm.table_id
+                        && f.priority == fm.priority
+                        && f.fields == fm.match_.fields)
+                });
                 self.flows.push(Flow {
+                    table: fm.table_id,
                     priority: fm.priority,
                     cookie: fm.cookie,
                     fields: fm.match_.fields.clone(),
                     actions,
+                    goto,
                     packets: 0,
                 });
             }
             FlowModCommand::Delete => self.flows.retain(|f| {
-                !(cookie_ok(f) && fm.match_.fields.iter().all(|x| f.fields.contains(x)))
+                !(selected(f) && fm.match_.fields.iter().all(|x| f.fields.contains(x)))
             }),
             FlowModCommand::DeleteStrict => self.flows.retain(|f| {
-                !(cookie_ok(f) && f.priority == fm.priority && f.fields == fm.match_.fields)
+                !(selected(f) && f.priority == fm.priority && f.fields == fm.match_.fields)
             }),
             other => panic!("unexpected flow-mod command {other:?}"),
         }
@@ -206,6 +293,7 @@ impl Net {
                     conn: 100 + i as u64,
                     ports: (1..=n).map(port).collect(),
                     flows: Vec::new(),
+                    groups: BTreeMap::new(),
                     inbuf: Vec::new(),
                     packet_ins: 0,
                     counters: BTreeMap::new(),
@@ -228,6 +316,15 @@ impl Net {
             });
         }
         net
+    }
+
+    /// The same network under a controller that forwards each host pair on
+    /// one shortest path (multipath off).
+    pub fn single_path(mut self) -> Net {
+        let mut c = config();
+        c.forwarding.multipath = None;
+        self.ctrl = Controller::new(c);
+        self
     }
 
     /// Connects every switch and runs until the handshakes and the first probe round are done.
@@ -374,16 +471,18 @@ impl Net {
             Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
             Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
             Message::FlowMod(fm) => sw.apply_flow_mod(&fm),
+            Message::GroupMod(gm) => sw.apply_group_mod(&gm),
             Message::PacketOut(po) => {
                 let in_port = po.in_port;
-                let out = self.apply_actions(dpid, in_port, &po.actions, &po.data, 0);
+                let (out, _) = self.apply_actions(dpid, in_port, &po.actions, &po.data, 0);
                 self.carry(out);
             }
             _ => {}
         }
     }
 
-    /// Where a switch's actions send a frame.
+    /// Where a switch's actions send a frame; the frame as the actions
+    /// left it comes back for a following table.
     fn apply_actions(
         &mut self,
         dpid: u64,
@@ -391,30 +490,61 @@ impl Net {
         actions: &[Action],
         frame: &[u8],
         hops: usize,
-    ) -> Vec<Emission> {
+    ) -> (Vec<Emission>, Vec<u8>) {
         let mut out = Vec::new();
+        let mut frame = frame.to_vec();
         for a in actions {
-            if let Action::Output { port, .. } = a {
-                if *port == ofp::port::CONTROLLER {
-                    self.packet_in(dpid, in_port, frame);
-                } else if *port == in_port {
-                    // Like Open vSwitch, never send a frame back where it came from.
-                    continue;
-                } else {
-                    assert!(
-                        *port <= ofp::port::MAX,
-                        "unexpected reserved port {port:#x}"
-                    );
-                    out.push(Emission {
-                        dpid,
-                        port: *port,
-                        frame: frame.to_vec(),
-                        hops,
-                    });
+            match a {
+                Action::Output { port, .. } => {
+                    if *port == ofp::port::CONTROLLER {
+                        self.packet_in(dpid, in_port, &frame);
+                    } else if *port == in_port {
+                        // Like Open vSwitch, never send a frame back where it came from.
+                        continue;
+                    } else {
+                        assert!(
+                            *port <= ofp::port::MAX,
+                            "unexpected reserved port {port:#x}"
+                        );
+                        out.push(Emission {
+                            dpid,
+                            port: *port,
+                            frame: frame.clone(),
+                            hops,
+                        });
+                    }
                 }
+                Action::PushVlan(tpid) => {
+                    let tag = [tpid.to_be_bytes(), [0, 0]].concat();
+                    frame.splice(12..12, tag);
+                }
+                Action::SetField(Oxm::VlanVid(vid, None)) => {
+                    assert!(
+                        vlan_vid(&frame).is_some(),
+                        "VLAN id set on an untagged frame"
+                    );
+                    frame[14..16].copy_from_slice(&(vid & 0xfff).to_be_bytes());
+                }
+                Action::PopVlan => {
+                    assert!(
+                        vlan_vid(&frame).is_some(),
+                        "VLAN popped from an untagged frame"
+                    );
+                    frame.drain(12..16);
+                }
+                Action::Group(g) => {
+                    let sw = &self.switches[&dpid];
+                    if let Some(b) = sw.select(*g, &frame) {
+                        out.extend(
+                            self.apply_actions(dpid, in_port, &b.actions, &frame, hops)
+                                .0,
+                        );
+                    }
+                }
+                other => panic!("the simulated switch does not apply {other:?}"),
             }
         }
-        out
+        (out, frame)
     }
 
     fn packet_in(&mut self, dpid: u64, in_port: u32, frame: &[u8]) {
@@ -474,15 +604,25 @@ impl Net {
         frame: &[u8],
         hops: usize,
     ) -> Vec<Emission> {
-        let Some(sw) = self.switches.get_mut(&dpid) else {
-            return Vec::new();
-        };
-        let Some(flow) = sw.lookup(in_port, frame) else {
-            return Vec::new();
-        };
-        flow.packets += 1;
-        let actions = flow.actions.clone();
-        self.apply_actions(dpid, in_port, &actions, frame, hops)
+        let mut out = Vec::new();
+        let mut frame = frame.to_vec();
+        let mut table = 0;
+        loop {
+            let Some(sw) = self.switches.get_mut(&dpid) else {
+                return out;
+            };
+            let Some(flow) = sw.lookup(table, in_port, &frame) else {
+                return out;
+            };
+            flow.packets += 1;
+            let (actions, goto) = (flow.actions.clone(), flow.goto);
+            let (emitted, left) = self.apply_actions(dpid, in_port, &actions, &frame, hops);
+            out.extend(emitted);
+            match goto {
+                Some(t) if t > table => (table, frame) = (t, left),
+                _ => return out,
+            }
+        }
     }
 
     /// A host sends a frame; returns after the network is quiet again.
@@ -542,6 +682,24 @@ impl Net {
         buf
     }
 
+    /// An IP frame between two hosts whose payload starts with `flow`:
+    /// frames of different flows hash apart in a select group.
+    pub fn flow_frame(&self, from: usize, to: usize, flow: u16) -> Vec<u8> {
+        let mut f = self.ip_frame(from, to);
+        let n = f.len();
+        f[n - 4..n - 2].copy_from_slice(&flow.to_be_bytes());
+        f
+    }
+
+    /// Sets every flow's packet counter to zero.
+    pub fn reset_flow_counters(&mut self) {
+        for sw in self.switches.values_mut() {
+            for f in &mut sw.flows {
+                f.packets = 0;
+            }
+        }
+    }
+
     /// Takes a link down on both ends, as unplugging it does: the switches
     /// send PORT_STATUS.
     pub fn cut(&mut self, a: (u64, u32)) {
@@ -577,6 +735,7 @@ impl Net {
         let conn = sw.conn + 1000;
         sw.conn = conn;
         sw.flows.clear();
+        sw.groups.clear();
         sw.inbuf.clear();
         self.by_conn.retain(|_, d| *d != dpid);
         self.by_conn.insert(conn, dpid);

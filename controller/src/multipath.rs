@@ -1,0 +1,658 @@
+//! Weighted multipath between edge switches: an OpenFlow select group at the
+//! ingress switch, VLAN path tags through the fabric.
+//!
+//! For traffic from hosts on switch S to hosts on switch D the controller
+//! computes up to k loopless paths (Yen) and gives each a path tag. S holds
+//! one select group for D with a bucket per path: the bucket pushes a VLAN
+//! header carrying the path's tag and sends the frame out of the path's
+//! first link. Every later switch of the path forwards on the tag alone (one
+//! flow per path and switch, shared by every host pair between S and D); D
+//! pops the tag and hands the frame to [`DELIVERY_TABLE`], where one flow per
+//! local host delivers it. So:
+//! * a path is installed once for all host pairs between its ends;
+//! * a frame's path is fixed at the ingress, where the switch hashes each
+//!   flow's addresses and ports onto one bucket: a TCP connection stays on
+//!   one path and is not reordered;
+//! * changing the split is one GROUP_MOD MODIFY at the ingress that touches
+//!   no other switch, and a path that loses a link is replaced in place.
+//!
+//! Why VLAN tags: MPLS would give 2^20 tags, but Open vSwitch's pop_mpls
+//! needs the payload's ethertype, which the egress switch cannot know
+//! without a label per payload type; popping a VLAN header needs nothing.
+//! Per-hop select groups need no tag at all but cannot pin a flow to one of
+//! the k paths (each hop would hash again). 12-bit VLAN ids bound the paths
+//! installed at once to 4094; when they run out, a pair of switches falls
+//! back to one shortest path with per-hop flows (see the forwarding module).
+//!
+//! Each bucket watches its first port, so the ingress switch itself skips a
+//! path whose first link went down; any other failure is repaired as soon as
+//! the controller hears of it (PORT_STATUS or a missing LLDP probe).
+//!
+//! **Weights** start as an equal split over the shortest of the paths. Every
+//! rebalancing period they are recomputed to minimise the maximum link
+//! utilisation ([`heuristic::min_mlu`]): each group's demand is what its
+//! buckets carried (group statistics, polled with the port statistics), and
+//! a link's background is its planned load (the larger of the last measured
+//! rate and the forecast) minus the traffic of the groups crossing it.
+//! Weights go to the switch only when one moved by at least 1/20 of the
+//! total, so noise does not churn the groups.
+
+use crate::forwarding::COOKIE_KIND_MASK;
+use crate::outbox::Outbox;
+use crate::session::flow_mod_defaults;
+use crate::topology::{Link, Topology};
+use edgeflow_algorithms::te::{heuristic, quantize, Demand, Network, Path};
+use edgeflow_proto::ofp::{
+    self, Action, Bucket, FlowMod, FlowModCommand, GroupMod, GroupModCommand, GroupStats,
+    GroupType, Instruction, Match, Message, Oxm, OFPVID_PRESENT,
+};
+use petgraph::stable_graph::{EdgeIndex, NodeIndex};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+/// The table where a frame that lost its path tag finds its host.
+pub const DELIVERY_TABLE: u8 = 1;
+/// Cookie of path-tag flows.
+pub const COOKIE_TAG: u64 = 0x0500_0000_0000_0000;
+/// Tag flows win over host-pair flows, which a tagged frame could also match.
+const PRIORITY_TAG: u16 = 2000;
+/// VLAN ids usable as path tags (0 and 4095 are reserved).
+const MAX_TAG: u32 = 4094;
+const ETH_TYPE_VLAN: u16 = 0x8100;
+
+/// Multipath settings.
+#[derive(Debug, Clone, Copy)]
+pub struct MultipathConfig {
+    /// Paths per pair of edge switches (the k of Yen's k shortest paths).
+    pub paths: usize,
+    /// Interval between two recomputations of the weights.
+    pub rebalance: Duration,
+    /// Factor (at least 1) on the planned background load: room for error.
+    pub headroom: f64,
+    /// Sum of the bucket weights of a group.
+    pub bucket_total: u16,
+}
+
+impl Default for MultipathConfig {
+    fn default() -> Self {
+        MultipathConfig {
+            paths: 4,
+            rebalance: Duration::from_secs(10),
+            headroom: 1.0,
+            bucket_total: 100,
+        }
+    }
+}
+
+/// One path of a group: its tag and links.
+#[derive(Debug, Clone, PartialEq)]
+struct TagPath {
+    tag: u16,
+    links: Vec<Link>,
+}
+
+impl TagPath {
+    /// The switches after the ingress with the flow each holds for this path:
+    /// transit switches forward on the tag, the egress pops it.
+    fn hops(&self) -> Vec<(u64, Vec<Instruction>)> {
+        let mut hops: Vec<(u64, Vec<Instruction>)> = self.links[1..]
+            .iter()
+            .map(|l| {
+                (
+                    l.src.dpid,
+                    vec![Instruction::ApplyActions(vec![Action::Output {
+                        port: l.src.port,
+                        max_len: 0,
+                    }])],
+                )
+            })
+            .collect();
+        if let Some(last) = self.links.last() {
+            hops.push((
+                last.dst.dpid,
+                vec![
+                    Instruction::ApplyActions(vec![Action::PopVlan]),
+                    Instruction::GotoTable(DELIVERY_TABLE),
+                ],
+            ));
+        }
+        hops
+    }
+
+    fn tag_match(&self) -> Match {
+        Match {
+            fields: vec![Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)],
+        }
+    }
+
+    /// Installs the path's flows after the ingress.
+    fn install(&self, out: &mut Outbox) {
+        for (dpid, instructions) in self.hops() {
+            out.push(
+                dpid,
+                Message::FlowMod(FlowMod {
+                    cookie: COOKIE_TAG,
+                    priority: PRIORITY_TAG,
+                    match_: self.tag_match(),
+                    instructions,
+                    ..flow_mod_defaults()
+                }),
+            );
+        }
+    }
+
+    /// The path's flows on one switch only (after it lost its tables).
+    fn install_at(&self, dpid: u64, out: &mut Outbox) {
+        let mut sub = Outbox::default();
+        self.install(&mut sub);
+        for (d, msgs) in sub.finish() {
+            if d == dpid {
+                for m in msgs {
+                    out.push(d, m);
+                }
+            }
+        }
+    }
+
+    /// Removes the path's flows after the ingress.
+    fn uninstall(&self, out: &mut Outbox) {
+        for (dpid, _) in self.hops() {
+            out.push(
+                dpid,
+                Message::FlowMod(FlowMod {
+                    cookie: COOKIE_TAG,
+                    cookie_mask: COOKIE_KIND_MASK,
+                    command: FlowModCommand::DeleteStrict,
+                    priority: PRIORITY_TAG,
+                    match_: self.tag_match(),
+                    ..flow_mod_defaults()
+                }),
+            );
+        }
+    }
+
+    fn bucket(&self, weight: u16) -> Bucket {
+        let first = self.links[0].src.port;
+        Bucket {
+            weight,
+            watch_port: first,
+            watch_group: ofp::group::ANY,
+            actions: vec![
+                Action::PushVlan(ETH_TYPE_VLAN),
+                Action::SetField(Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)),
+                Action::Output {
+                    port: first,
+                    max_len: 0,
+                },
+            ],
+        }
+    }
+}
+
+/// The select group of one (ingress, egress) pair of switches.
+#[derive(Debug)]
+struct Group {
+    id: u32,
+    paths: Vec<TagPath>,
+    weights: Vec<u16>,
+    /// Byte counters per bucket at the last statistics reply, and when.
+    counted: Option<(Instant, Vec<u64>)>,
+    /// Measured rate per bucket, bit/s.
+    rates: Vec<f64>,
+}
+
+impl Group {
+    fn message(&self, command: GroupModCommand) -> Message {
+        Message::GroupMod(GroupMod {
+            command,
+            group_type: GroupType::Select,
+            group_id: self.id,
+            buckets: self
+                .paths
+                .iter()
+                .zip(&self.weights)
+                .map(|(p, &w)| p.bucket(w))
+                .collect(),
+        })
+    }
+
+    fn uses(&self, link: &Link) -> bool {
+        self.paths.iter().any(|p| p.links.contains(link))
+    }
+}
+
+/// Numbers handed out from 1 to a maximum, and taken back for reuse.
+#[derive(Debug)]
+struct Pool {
+    next: u32,
+    max: u32,
+    free: Vec<u32>,
+}
+
+impl Pool {
+    fn new(max: u32) -> Pool {
+        Pool {
+            next: 1,
+            max,
+            free: Vec::new(),
+        }
+    }
+
+    fn take(&mut self) -> Option<u32> {
+        self.free.pop().or_else(|| {
+            let n = self.next;
+            (n <= self.max).then(|| {
+                self.next += 1;
+                n
+            })
+        })
+    }
+
+    fn give(&mut self, n: u32) {
+        self.free.push(n);
+    }
+}
+
+/// Counters for operators.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MultipathStats {
+    /// Groups whose weights were changed by rebalancing.
+    pub reweighted: u64,
+    /// Groups whose paths were replaced after links went away.
+    pub repaired: u64,
+    /// Pairs of switches that got a single path because tags or group ids ran out.
+    pub exhausted: u64,
+}
+
+/// One path of a group, for the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathView {
+    /// The path tag (VLAN id).
+    pub tag: u16,
+    /// The links followed.
+    pub links: Vec<Link>,
+    /// The bucket weight.
+    pub weight: u16,
+    /// Measured rate, bit/s (0 before the second statistics reply).
+    pub rate_bps: f64,
+}
+
+/// One select group, for the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupView {
+    /// The ingress switch, which holds the group.
+    pub src: u64,
+    /// The egress switch.
+    pub dst: u64,
+    /// The group id.
+    pub group_id: u32,
+    /// Its paths.
+    pub paths: Vec<PathView>,
+}
+
+/// The groups and path tags installed in the fabric.
+#[derive(Debug)]
+pub struct Multipath {
+    config: MultipathConfig,
+    groups: HashMap<(u64, u64), Group>,
+    tags: Pool,
+    group_ids: Pool,
+    next_rebalance: Option<Instant>,
+    /// Counters.
+    pub stats: MultipathStats,
+}
+
+impl Multipath {
+    /// No groups yet.
+    pub fn new(config: MultipathConfig) -> Multipath {
+        Multipath {
+            config,
+            groups: HashMap::new(),
+            tags: Pool::new(MAX_TAG),
+            group_ids: Pool::new(ofp::group::MAX),
+            next_rebalance: None,
+            stats: MultipathStats::default(),
+        }
+    }
+
+    /// The group on `src` that spreads traffic for `dst` over the paths
+    /// between them, installed (paths, then group) if new. None when `dst`
+    /// is unreachable or tags ran out.
+    pub fn group_for(
+        &mut self,
+        topo: &Topology,
+        src: u64,
+        dst: u64,
+        out: &mut Outbox,
+    ) -> Option<u32> {
+        if let Some(g) = self.groups.get(&(src, dst)) {
+            return Some(g.id);
+        }
+        let links = topo.k_paths(src, dst, self.config.paths);
+        if links.is_empty() {
+            return None;
+        }
+        let Some(id) = self.group_ids.take() else {
+            self.stats.exhausted += 1;
+            return None;
+        };
+        let Some((paths, fresh)) = self.retag(links, &[]) else {
+            self.group_ids.give(id);
+            self.stats.exhausted += 1;
+            return None;
+        };
+        for p in &fresh {
+            p.install(out);
+        }
+        let group = self.new_group(id, paths);
+        out.push(src, group.message(GroupModCommand::Add));
+        self.groups.insert((src, dst), group);
+        Some(id)
+    }
+
+    /// A group with an equal split over its shortest paths.
+    fn new_group(&self, id: u32, paths: Vec<TagPath>) -> Group {
+        let shortest = paths.iter().map(|p| p.links.len()).min().unwrap_or(0);
+        let ratios: Vec<f64> = paths
+            .iter()
+            .map(|p| if p.links.len() == shortest { 1.0 } else { 0.0 })
+            .collect();
+        let weights = quantize::quantize(&ratios, self.config.bucket_total)
+            .map(|b| b.weights)
+            .unwrap_or_else(|_| vec![1; paths.len()]);
+        Group {
+            id,
+            rates: vec![0.0; paths.len()],
+            paths,
+            weights,
+            counted: None,
+        }
+    }
+
+    /// Tags `links`, reusing the tag of an `old` path with the same links.
+    /// Returns all tagged paths and those that are new; None (with nothing
+    /// taken) when tags ran out.
+    fn retag(
+        &mut self,
+        links: Vec<Vec<Link>>,
+        old: &[TagPath],
+    ) -> Option<(Vec<TagPath>, Vec<TagPath>)> {
+        let mut paths = Vec::with_capacity(links.len());
+        let mut fresh: Vec<TagPath> = Vec::new();
+        for links in links {
+            if let Some(p) = old.iter().find(|p| p.links == links) {
+                paths.push(p.clone());
+                continue;
+            }
+            let Some(tag) = self.tags.take() else {
+                for p in &fresh {
+                    self.tags.give(u32::from(p.tag));
+                }
+                return None;
+            };
+            let p = TagPath {
+                tag: tag as u16,
+                links,
+            };
+            fresh.push(p.clone());
+            paths.push(p);
+        }
+        Some((paths, fresh))
+    }
+
+    /// Removes a group's paths and the group itself from the switches.
+    fn remove(&mut self, src: u64, group: &Group, out: &mut Outbox) {
+        out.push(src, group.message(GroupModCommand::Delete));
+        for p in &group.paths {
+            p.uninstall(out);
+            self.tags.give(u32::from(p.tag));
+        }
+        self.group_ids.give(group.id);
+    }
+
+    /// Links went away: every group with a path over one gets the paths that
+    /// remain (MODIFY in place). Returns the groups removed because their
+    /// egress became unreachable, as (ingress, group id): their host pairs
+    /// must move.
+    pub fn links_removed(
+        &mut self,
+        removed: &[Link],
+        topo: &Topology,
+        out: &mut Outbox,
+    ) -> Vec<(u64, u32)> {
+        let hit: Vec<(u64, u64)> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| removed.iter().any(|l| g.uses(l)))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut gone = Vec::new();
+        for (src, dst) in hit {
+            let Some(old) = self.groups.remove(&(src, dst)) else {
+                continue;
+            };
+            let links = topo.k_paths(src, dst, self.config.paths);
+            let retagged = (!links.is_empty())
+                .then(|| self.retag(links, &old.paths))
+                .flatten();
+            let Some((paths, fresh)) = retagged else {
+                self.remove(src, &old, out);
+                gone.push((src, old.id));
+                continue;
+            };
+            for p in &fresh {
+                p.install(out);
+            }
+            let group = self.new_group(old.id, paths);
+            out.push(src, group.message(GroupModCommand::Modify));
+            for p in old.paths.iter().filter(|p| !group.paths.contains(p)) {
+                p.uninstall(out);
+                self.tags.give(u32::from(p.tag));
+            }
+            self.stats.repaired += 1;
+            self.groups.insert((src, dst), group);
+        }
+        gone
+    }
+
+    /// Switch `dpid` lost its tables (it reconnected) or left: its own groups
+    /// are forgotten (their paths removed elsewhere; its host pairs get them
+    /// again when reinstalled), and the tag flows it holds for other groups'
+    /// paths are installed again.
+    pub fn switch_reset(&mut self, dpid: u64, out: &mut Outbox) {
+        let own: Vec<(u64, u64)> = self
+            .groups
+            .keys()
+            .filter(|k| k.0 == dpid)
+            .copied()
+            .collect();
+        for key in own {
+            if let Some(g) = self.groups.remove(&key) {
+                self.remove(key.0, &g, out);
+            }
+        }
+        for g in self.groups.values() {
+            for p in &g.paths {
+                p.install_at(dpid, out);
+            }
+        }
+    }
+
+    /// Whether `dpid` holds groups whose statistics are wanted.
+    pub fn has_groups(&self, dpid: u64) -> bool {
+        self.groups.keys().any(|k| k.0 == dpid)
+    }
+
+    /// A group-statistics reply from `dpid`: bucket byte counters become
+    /// rates. A counter that went backwards, or a bucket list that changed,
+    /// starts a new baseline.
+    pub fn group_stats(&mut self, dpid: u64, now: Instant, stats: &[GroupStats]) {
+        for s in stats {
+            let Some(g) = self
+                .groups
+                .iter_mut()
+                .find(|(k, g)| k.0 == dpid && g.id == s.group_id)
+                .map(|(_, g)| g)
+            else {
+                continue;
+            };
+            let bytes: Vec<u64> = s.bucket_stats.iter().map(|c| c.byte_count).collect();
+            if bytes.len() != g.paths.len() {
+                g.counted = None;
+                continue;
+            }
+            if let Some((then, prev)) = &g.counted {
+                let dt = now.saturating_duration_since(*then).as_secs_f64();
+                if dt > 0.0 && prev.len() == bytes.len() {
+                    g.rates = bytes
+                        .iter()
+                        .zip(prev)
+                        .map(|(b, p)| b.checked_sub(*p).map_or(0.0, |d| d as f64 * 8.0 / dt))
+                        .collect();
+                }
+            }
+            g.counted = Some((now, bytes));
+        }
+    }
+
+    /// When the weights are next recomputed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_rebalance.filter(|_| !self.groups.is_empty())
+    }
+
+    /// Recomputes the weights if a rebalancing period has passed. `load(l)`
+    /// is the planned load of a link and `capacity(l)` its capacity, in
+    /// bit/s; groups crossing a link of unknown capacity keep their weights.
+    pub fn rebalance(
+        &mut self,
+        now: Instant,
+        load: impl Fn(Link) -> Option<f64>,
+        capacity: impl Fn(Link) -> Option<f64>,
+        out: &mut Outbox,
+    ) {
+        match self.next_rebalance {
+            Some(t) if now < t => return,
+            None => {
+                self.next_rebalance = Some(now + self.config.rebalance);
+                return;
+            }
+            _ => {}
+        }
+        self.next_rebalance = Some(now + self.config.rebalance);
+        let mut keys: Vec<(u64, u64)> = self.groups.keys().copied().collect();
+        keys.sort_unstable();
+        let mut index: HashMap<Link, usize> = HashMap::new();
+        let mut cap = Vec::new();
+        let mut planned = Vec::new();
+        let mut managed = Vec::new();
+        let mut demands = Vec::new();
+        let mut planned_keys = Vec::new();
+        for key in keys {
+            let g = &self.groups[&key];
+            let links = g.paths.iter().flat_map(|p| &p.links);
+            if links.clone().any(|l| capacity(*l).is_none_or(|c| c <= 0.0)) {
+                continue;
+            }
+            let mut paths = Vec::with_capacity(g.paths.len());
+            for (p, rate) in g.paths.iter().zip(&g.rates) {
+                let edges = p
+                    .links
+                    .iter()
+                    .map(|l| {
+                        let e = *index.entry(*l).or_insert_with(|| {
+                            cap.push(capacity(*l).unwrap_or(0.0));
+                            planned.push(load(*l).unwrap_or(0.0).max(0.0));
+                            managed.push(0.0);
+                            cap.len() - 1
+                        });
+                        managed[e] += rate;
+                        EdgeIndex::new(e)
+                    })
+                    .collect::<Vec<_>>();
+                paths.push(Path {
+                    cost: edges.len() as f64,
+                    edges,
+                });
+            }
+            demands.push(Demand {
+                src: NodeIndex::new(0),
+                dst: NodeIndex::new(0),
+                rate: g.rates.iter().sum(),
+                paths,
+            });
+            planned_keys.push(key);
+        }
+        let background: Vec<f64> = planned
+            .iter()
+            .zip(&managed)
+            .map(|(p, m)| (p - m).max(0.0))
+            .collect();
+        let split = Network::new(cap, background)
+            .and_then(|n| n.with_headroom(self.config.headroom))
+            .and_then(|net| heuristic::min_mlu(&net, &demands));
+        let split = match split {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "rebalancing failed; weights unchanged");
+                return;
+            }
+        };
+        let total = self.config.bucket_total;
+        let mut changed = 0;
+        for (key, ratios) in planned_keys.iter().zip(&split.weights) {
+            let Ok(buckets) = quantize::quantize(ratios, total) else {
+                continue;
+            };
+            let g = self.groups.get_mut(key).expect("planned groups exist");
+            let moved = buckets
+                .weights
+                .iter()
+                .zip(&g.weights)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap_or(0);
+            if moved * 20 >= total && moved > 0 {
+                debug!(src = format!("{:016x}", key.0), dst = format!("{:016x}", key.1), weights = ?buckets.weights, "reweighting");
+                g.weights = buckets.weights;
+                out.push(key.0, g.message(GroupModCommand::Modify));
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            self.stats.reweighted += changed;
+            info!(
+                groups = changed,
+                of = planned_keys.len(),
+                "rebalanced multipath weights"
+            );
+        }
+    }
+
+    /// The groups, sorted by (ingress, egress), for the API.
+    pub fn view(&self) -> Vec<GroupView> {
+        let mut v: Vec<GroupView> = self
+            .groups
+            .iter()
+            .map(|(&(src, dst), g)| GroupView {
+                src,
+                dst,
+                group_id: g.id,
+                paths: g
+                    .paths
+                    .iter()
+                    .zip(&g.weights)
+                    .zip(&g.rates)
+                    .map(|((p, &weight), &rate_bps)| PathView {
+                        tag: p.tag,
+                        links: p.links.clone(),
+                        weight,
+                        rate_bps,
+                    })
+                    .collect(),
+            })
+            .collect();
+        v.sort_by_key(|g| (g.src, g.dst));
+        v
+    }
+}
