@@ -16,4 +16,5 @@ pub mod runtime;
 pub mod session;
 pub mod stats;
 pub mod storage;
+pub mod te_cli;
 pub mod topology;

@@ -5,6 +5,7 @@ use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::Controller;
 use edgeflow_controller::forecast_cli;
 use edgeflow_controller::storage::Store;
+use edgeflow_controller::te_cli;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +83,8 @@ enum Command {
         #[arg(long)]
         period: Option<usize>,
     },
+    /// Replay weighted multipath routing on a demand series; score MLU against the optimum.
+    TeEval(te_cli::TeEvalArgs),
     /// Decode a file of concatenated binary OpenFlow 1.3 messages, one JSON line each.
     OfpPrint {
         /// The file.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
             run(cfg)
         }
         Command::OfpPrint { file, roundtrip } => ofp_print(&file, roundtrip),
+        Command::TeEval(args) => te_cli::run(&args),
         Command::ForecastEval {
             input,
             horizon,
