@@ -129,3 +129,104 @@ fn seasonal_naive_before_a_full_period_repeats_last_value() {
     feed(&mut sn, &[3.0, 4.0]);
     assert_eq!(sn.predict(2)[1].mean, 4.0);
 }
+
+#[test]
+fn reverting_forecast_decays_from_the_newest_level_to_the_slow_one() {
+    // α = 1: the fast level is the newest sample; β = 0.1 over a long constant run: the slow level is 10.
+    let mut m = Reverting::with_params(3, [1.0, 0.1, 0.5]);
+    feed(&mut m, &[10.0; 200]);
+    m.update(Some(20.0));
+    let slow = 10.0 + 0.1 * 10.0;
+    let f = m.predict(3);
+    for (k, step) in f.iter().enumerate() {
+        let want = slow + 0.5f64.powi(k as i32 + 1) * (20.0 - slow);
+        assert_close(step.mean, want, 1e-9, "step");
+    }
+    // A missing sample moves the fast level along its forecast.
+    m.update(None);
+    assert_close(m.predict(1)[0].mean, f[1].mean, 1e-9, "after a gap");
+}
+
+#[test]
+fn reverting_fit_keeps_a_level_shift_from_being_reverted_for_good() {
+    let mut xs = vec![100.0; 300];
+    xs.extend(vec![60.0; 200]);
+    let mut m = Reverting::new(3);
+    m.fit(&xs);
+    assert!(m.params()[1] >= 0.01, "{:?}", m.params());
+    assert_close(m.predict(3)[2].mean, 60.0, 0.5, "settled at the new level");
+}
+
+/// Days of one shape at different levels: `level · (1 + 0.5·sin)`.
+fn scaled_days(levels: &[f64], p: usize) -> Vec<f64> {
+    levels
+        .iter()
+        .flat_map(|l| {
+            (0..p)
+                .map(move |t| l * (1.0 + 0.5 * (t as f64 * std::f64::consts::TAU / p as f64).sin()))
+        })
+        .collect()
+}
+
+#[test]
+fn multiplicative_profile_is_the_daily_shape_whatever_the_day_level() {
+    let p = 24;
+    let xs = scaled_days(&[100.0, 140.0, 70.0], p);
+    let mut m = SeasonalAdjust::new(
+        "sa",
+        p,
+        0,
+        Seasonality::Multiplicative,
+        Box::new(LastValue::new()),
+    );
+    m.fit(&xs);
+    for (t, s) in m.profile().iter().enumerate() {
+        let want = 1.0 + 0.5 * (t as f64 * std::f64::consts::TAU / p as f64).sin();
+        assert_close(*s, want, 1e-9, "factor");
+    }
+    // On a day at yet another level, last value on the adjusted series follows the shape exactly.
+    let next = scaled_days(&[50.0], p);
+    for (t, &x) in next.iter().enumerate().take(p - 3) {
+        m.update(Some(x));
+        for (k, f) in m.predict(3).iter().enumerate() {
+            assert_close(f.mean, next[t + 1 + k], 1e-9, "forecast");
+        }
+    }
+}
+
+/// Always predicts the same value.
+struct Constant(f64);
+
+impl Forecaster for Constant {
+    fn name(&self) -> &'static str {
+        "constant"
+    }
+    fn update(&mut self, _: Option<f64>) {}
+    fn predict(&self, h: usize) -> Vec<Forecast> {
+        vec![Forecast::with_sd(self.0, 0.0); h]
+    }
+}
+
+#[test]
+fn ensemble_is_the_mean_of_the_three_best_models() {
+    let models: Vec<Box<dyn Forecaster>> = [9.0, 11.5, 12.0, 30.0]
+        .into_iter()
+        .map(|c| Box::new(Constant(c)) as Box<dyn Forecaster>)
+        .collect();
+    let mut sel = Selector::with_models(
+        SelectorConfig {
+            gru: false,
+            ..SelectorConfig::default()
+        },
+        models,
+    );
+    feed(&mut sel, &[10.0; 200]);
+    // Errors 1, 1.5, 2 and 20: the ensemble of the first three (error 0.83) beats each.
+    assert_eq!(sel.selected(), "ensemble");
+    assert_close(
+        sel.predict(3)[2].mean,
+        (9.0 + 11.5 + 12.0) / 3.0,
+        1e-9,
+        "ensemble",
+    );
+}

@@ -27,7 +27,15 @@ fn all_models(period: usize) -> Vec<Box<dyn Forecaster>> {
             "sa_holt",
             period,
             2,
+            Seasonality::Additive,
             Box::new(Holt::new()),
+        )),
+        Box::new(SeasonalAdjust::new(
+            "sa_reverting",
+            period,
+            2,
+            Seasonality::Multiplicative,
+            Box::new(Reverting::new(3)),
         )),
         Box::new(small_selector(period)),
     ]
@@ -150,7 +158,7 @@ fn selector_picks_a_seasonal_model_on_a_pure_season() {
     }
     let pick = sel.selected();
     assert!(
-        ["seasonal_naive", "holt_winters", "sa_holt"].contains(&pick),
+        ["seasonal_naive", "holt_winters", "sa_holt", "sa_reverting"].contains(&pick),
         "picked {pick}; scores {:?} {:?}",
         sel.candidates(),
         sel.scores(3)

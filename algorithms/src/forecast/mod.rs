@@ -25,11 +25,11 @@ pub mod synth;
 
 pub use arima::{Arima, ArimaConfig};
 pub use baseline::{LastValue, MovingAverage, SeasonalNaive};
-pub use decompose::SeasonalAdjust;
+pub use decompose::{SeasonalAdjust, Seasonality};
 pub use eval::{evaluate, ErrorSums, EvalConfig, ModelScore};
 pub use gru::{Gru, GruConfig};
 pub use select::{default_models, Selector, SelectorConfig};
-pub use smoothing::{Holt, HoltWinters};
+pub use smoothing::{Holt, HoltWinters, Reverting};
 pub use synth::{LoadConfig, SplitMix64};
 
 /// Standard-normal quantile of 0.9: intervals are mean ± `Z80`·σ (80 %).

@@ -3,10 +3,16 @@
 //! A [`Selector`] runs every candidate model on one series. Each round it
 //! stores each model's forecasts for steps 1..=H; when the sample they were
 //! aimed at arrives it scores them, keeping per model and per step an
-//! exponentially weighted mean absolute error. Step k of a prediction comes
-//! from the model (or the inverse-error-weighted ensemble, itself scored the
-//! same way) with the least error at step k. [`Selector::selected`] names the
-//! choice at the horizon of interest.
+//! exponentially weighted mean absolute error (a memory of about a day at
+//! 5-minute steps). Step k of a prediction comes from the model (or the
+//! ensemble, itself scored the same way) with the least error at step k.
+//! [`Selector::selected`] names the choice at the horizon of interest.
+//!
+//! The ensemble is the plain mean of the [`ENSEMBLE_SIZE`] best-scored
+//! models at each step. Equal weights over a few good models beat weights
+//! estimated from the scores (inverse squared error over every model, tried
+//! first): scores of similar models differ by less than their noise, so
+//! estimated weights mostly add variance, and a poor model never gets a say.
 //!
 //! Refits: `fit(history)` fits every model on the older two thirds of the
 //! history and then rolls through the rest, online, scoring as it goes: a
@@ -17,11 +23,14 @@
 //! new selector on a worker, then feed it the samples that arrived meanwhile
 //! and swap it in. [`Selector::refit_due`] says when the schedule asks for it.
 
-use super::smoothing::Holt;
+use super::smoothing::{Holt, Reverting};
 use super::{
     clean, Arima, ArimaConfig, Forecast, Forecaster, Gru, GruConfig, HoltWinters, LastValue,
-    MovingAverage, Ring, SeasonalAdjust, SeasonalNaive,
+    MovingAverage, Ring, SeasonalAdjust, SeasonalNaive, Seasonality,
 };
+
+/// Models averaged by the ensemble candidate: the best-scored few, equally weighted.
+pub const ENSEMBLE_SIZE: usize = 3;
 
 /// Which candidates a selector runs and how it scores them.
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +49,7 @@ pub struct SelectorConfig {
     pub refit_every: usize,
     /// Run the GRU (costliest fit) among the candidates.
     pub gru: bool,
-    /// Offer an inverse-error-weighted ensemble of the candidates.
+    /// Offer the ensemble (mean of the best-scored models) as a candidate.
     pub ensemble: bool,
 }
 
@@ -50,7 +59,7 @@ impl Default for SelectorConfig {
             horizon: 3,
             horizon_of_interest: 3,
             period: 288,
-            decay: 0.01,
+            decay: 0.003,
             history: 864,
             refit_every: 288,
             gru: true,
@@ -76,6 +85,9 @@ pub struct Selector {
 /// Fresh instances of the selection's default candidates for `cfg` (the
 /// GRU only when `cfg.gru`), for a selector or for comparing them one by one.
 pub fn default_models(cfg: &SelectorConfig) -> Vec<Box<dyn Forecaster>> {
+    // Seasonal profiles are averaged over an hour either side (of a daily
+    // cycle): a few days hold too few samples of each phase for a sharper curve.
+    let profile_smoothing = (cfg.period / 24).max(1);
     let mut models: Vec<Box<dyn Forecaster>> = vec![
         Box::new(LastValue::new()),
         Box::new(MovingAverage::new(3)),
@@ -86,8 +98,16 @@ pub fn default_models(cfg: &SelectorConfig) -> Vec<Box<dyn Forecaster>> {
         Box::new(SeasonalAdjust::new(
             "sa_holt",
             cfg.period,
-            6,
+            profile_smoothing,
+            Seasonality::Multiplicative,
             Box::new(Holt::new()),
+        )),
+        Box::new(SeasonalAdjust::new(
+            "sa_reverting",
+            cfg.period,
+            profile_smoothing,
+            Seasonality::Multiplicative,
+            Box::new(Reverting::new(cfg.horizon)),
         )),
     ];
     if cfg.gru {
@@ -182,24 +202,21 @@ impl Selector {
         self.since_fit >= self.cfg.refit_every
     }
 
-    /// Ensemble weights at step index `j`: inverse squared error over scored models.
+    /// Ensemble weights at step index `j`: equal over the [`ENSEMBLE_SIZE`]
+    /// best-scored models (over every model until any is scored).
     fn ensemble_weights(&self, j: usize) -> Vec<f64> {
         let n = self.models.len();
-        let w: Vec<f64> = (0..n)
-            .map(|i| {
-                if self.scored[i][j] == 0 {
-                    0.0
-                } else {
-                    1.0 / (self.score[i][j].powi(2) + 1e-12)
-                }
-            })
-            .collect();
-        let total: f64 = w.iter().sum();
-        if total > 0.0 {
-            w.iter().map(|v| v / total).collect()
-        } else {
-            vec![1.0 / n as f64; n]
+        let mut ranked: Vec<usize> = (0..n).filter(|&i| self.scored[i][j] > 0).collect();
+        if ranked.is_empty() {
+            return vec![1.0 / n as f64; n];
         }
+        ranked.sort_by(|&a, &b| self.score[a][j].total_cmp(&self.score[b][j]));
+        ranked.truncate(ENSEMBLE_SIZE);
+        let mut w = vec![0.0; n];
+        for &i in &ranked {
+            w[i] = 1.0 / ranked.len() as f64;
+        }
+        w
     }
 
     /// Every candidate's forecasts for steps 1..=h (`None` where a model has none yet).

@@ -43,6 +43,35 @@ fn compass<const N: usize>(
     x
 }
 
+/// Minimise `f` over the box `lo..hi`: the best point of the `grid` (every
+/// combination of the listed values), then a compass search from it.
+fn grid_then_compass<const N: usize>(
+    f: &mut dyn FnMut(&[f64; N]) -> f64,
+    grid: [&[f64]; N],
+    lo: [f64; N],
+    hi: [f64; N],
+) -> [f64; N] {
+    let mut best = ([0.0; N], f64::INFINITY);
+    let mut idx = [0usize; N];
+    'points: loop {
+        let x: [f64; N] = std::array::from_fn(|i| grid[i][idx[i]]);
+        let v = f(&x);
+        if v < best.1 {
+            best = (x, v);
+        }
+        // Next combination, the last parameter turning fastest.
+        for i in (0..N).rev() {
+            idx[i] += 1;
+            if idx[i] < grid[i].len() {
+                continue 'points;
+            }
+            idx[i] = 0;
+        }
+        break;
+    }
+    compass(f, best.0, lo, hi)
+}
+
 /// Sum of φ^1..φ^k (damped trend multiplier for step k).
 fn damp_sum(phi: f64, k: usize) -> f64 {
     let mut s = 0.0;
@@ -169,20 +198,13 @@ impl Forecaster for Holt {
 
     fn fit(&mut self, history: &[f64]) {
         let xs: Vec<f64> = history.iter().copied().filter(|v| v.is_finite()).collect();
-        let mut best = ([self.alpha, self.beta, self.phi], f64::INFINITY);
-        for a in [0.1, 0.3, 0.5, 0.7, 0.9] {
-            for b in [0.01, 0.05, 0.2] {
-                for p in [0.8, 0.9, 0.98, 1.0] {
-                    let v = Holt::sse([a, b, p], &xs);
-                    if v < best.1 {
-                        best = ([a, b, p], v);
-                    }
-                }
-            }
-        }
-        let p = compass(
+        let p = grid_then_compass(
             &mut |p: &[f64; 3]| Holt::sse(*p, &xs),
-            best.0,
+            [
+                &[0.1, 0.3, 0.5, 0.7, 0.9],
+                &[0.01, 0.05, 0.2],
+                &[0.8, 0.9, 0.98, 1.0],
+            ],
             [0.01, 0.0, 0.7],
             [1.0, 1.0, 1.0],
         );
@@ -350,22 +372,14 @@ impl Forecaster for HoltWinters {
     fn fit(&mut self, history: &[f64]) {
         let xs: Vec<f64> = history.iter().copied().filter(|v| v.is_finite()).collect();
         let period = self.period;
-        let mut best = (self.params(), f64::INFINITY);
-        for a in [0.1, 0.3, 0.6, 0.9] {
-            for b in [0.0, 0.02, 0.1] {
-                for g in [0.05, 0.2, 0.5] {
-                    for p in [0.9, 0.98] {
-                        let v = HoltWinters::sse(period, [a, b, g, p], &xs);
-                        if v < best.1 {
-                            best = ([a, b, g, p], v);
-                        }
-                    }
-                }
-            }
-        }
-        let p = compass(
+        let p = grid_then_compass(
             &mut |p: &[f64; 4]| HoltWinters::sse(period, *p, &xs),
-            best.0,
+            [
+                &[0.1, 0.3, 0.6, 0.9],
+                &[0.0, 0.02, 0.1],
+                &[0.05, 0.2, 0.5],
+                &[0.9, 0.98],
+            ],
             [0.01, 0.0, 0.0, 0.7],
             [1.0, 1.0, 1.0, 1.0],
         );
@@ -377,5 +391,145 @@ impl Forecaster for HoltWinters {
 
     fn heap_bytes(&self) -> usize {
         self.season.capacity() * std::mem::size_of::<f64>()
+    }
+}
+
+/// Two-speed smoothing: a fast level tracks where the series is now, a slow
+/// level where it settles, and the forecast decays from the first to the
+/// second (`slow + φ^k·(fast − slow)`).
+///
+/// It suits a seasonally adjusted load: what is left is a local mean plus
+/// deviations (a flow that turns on, a crowd, a slow wander) that persist
+/// for a while and then fade, which a trend model (Holt) extrapolates
+/// instead. `fit` minimises the absolute errors of the forecasts of steps
+/// 1..=`horizon` (NMAE is what the forecasts are judged by, and absolute
+/// errors keep one burst from dominating the fit). The slow level keeps a
+/// memory of at most about 100 steps (β ≥ 0.01): with β = 0 it would be the
+/// mean of the whole history, a fixed mean that a quieter weekend or a
+/// reroute moves away from for good, and a few days of history rarely show
+/// such a shift, so a fit would happily choose it.
+#[derive(Clone, Debug)]
+pub struct Reverting {
+    alpha: f64,
+    beta: f64,
+    phi: f64,
+    horizon: usize,
+    fast: f64,
+    slow: f64,
+    /// Samples learned from (saturating): the slow level averages plainly until 1/β of them.
+    n: u32,
+    err: ErrVar,
+}
+
+impl Reverting {
+    /// Smallest β `fit` considers (see the type's doc).
+    const MIN_BETA: f64 = 0.01;
+
+    /// Defaults α = 0.5, β = 0.01, φ = 0.95 until `fit`, which targets steps 1..=`horizon`.
+    pub fn new(horizon: usize) -> Reverting {
+        Reverting::with_params(horizon, [0.5, 0.01, 0.95])
+    }
+
+    /// Fixed parameters `[α, β, φ]` (clamped to [0, 1]): fast and slow smoothing, reversion per step.
+    pub fn with_params(horizon: usize, p: [f64; 3]) -> Reverting {
+        Reverting {
+            alpha: p[0].clamp(0.0, 1.0),
+            beta: p[1].clamp(0.0, 1.0),
+            phi: p[2].clamp(0.0, 1.0),
+            horizon: horizon.max(1),
+            fast: 0.0,
+            slow: 0.0,
+            n: 0,
+            err: ErrVar::new(),
+        }
+    }
+
+    /// The parameters `[α, β, φ]`.
+    pub fn params(&self) -> [f64; 3] {
+        [self.alpha, self.beta, self.phi]
+    }
+
+    fn point(&self, k: usize) -> f64 {
+        self.slow + self.phi.powi(k as i32) * (self.fast - self.slow)
+    }
+
+    fn step(&mut self, x: f64) {
+        if self.n == 0 {
+            self.fast = x;
+            self.slow = x;
+        } else {
+            self.err.push(x - self.point(1));
+            self.fast += self.alpha * (x - self.fast);
+            let w = (1.0 / f64::from(self.n.saturating_add(1))).max(self.beta);
+            self.slow += w * (x - self.slow);
+        }
+        self.n = self.n.saturating_add(1);
+    }
+
+    /// Sum of absolute errors of the step 1..=horizon forecasts of a parameter set over `xs`.
+    fn loss(horizon: usize, p: [f64; 3], xs: &[f64]) -> f64 {
+        let mut m = Reverting::with_params(horizon, p);
+        let mut loss = 0.0;
+        for (t, &x) in xs.iter().enumerate() {
+            if m.n > 0 {
+                for (k, y) in (1..=horizon).zip(&xs[t..]) {
+                    loss += (y - m.point(k)).abs();
+                }
+            }
+            m.step(x);
+        }
+        loss
+    }
+}
+
+impl Forecaster for Reverting {
+    fn name(&self) -> &'static str {
+        "reverting"
+    }
+
+    fn update(&mut self, x: Option<f64>) {
+        match clean(x) {
+            Some(x) => self.step(x),
+            // Missing: the fast level follows its own forecast, nothing is learned.
+            None if self.n > 0 => self.fast = self.point(1),
+            None => {}
+        }
+    }
+
+    fn predict(&self, h: usize) -> Vec<Forecast> {
+        if self.n == 0 {
+            return Vec::new();
+        }
+        let s2 = self.err.var();
+        let mut acc = 0.0;
+        (1..=h)
+            .map(|k| {
+                let sd = (s2 * (1.0 + acc)).sqrt();
+                // The share of one shock that the step-(k+1) forecast still carries.
+                let pk = self.phi.powi(k as i32);
+                let c = self.alpha * pk + self.beta * (1.0 - pk);
+                acc += c * c;
+                Forecast::with_sd(self.point(k), sd)
+            })
+            .collect()
+    }
+
+    fn fit(&mut self, history: &[f64]) {
+        let xs: Vec<f64> = history.iter().copied().filter(|v| v.is_finite()).collect();
+        let h = self.horizon;
+        let p = grid_then_compass(
+            &mut |p: &[f64; 3]| Reverting::loss(h, *p, &xs),
+            [
+                &[0.1, 0.3, 0.5, 0.7, 0.9],
+                &[Self::MIN_BETA, 0.02, 0.05],
+                &[0.8, 0.9, 0.95, 1.0],
+            ],
+            [0.01, Self::MIN_BETA, 0.5],
+            [1.0, 0.2, 1.0],
+        );
+        *self = Reverting::with_params(h, p);
+        for &x in &xs {
+            self.step(x);
+        }
     }
 }
