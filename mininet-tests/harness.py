@@ -435,10 +435,11 @@ def iperf3(net, client, server, duration=5, port=5201):
     return mbps
 
 
-def iperf3_parallel(net, pairs, duration=10, base_port=5301):
-    """Run simultaneous TCP transfers, one per (client, server) pair, each
-    with its own server port.  Returns list of Mbit/s (None for a failed
-    transfer) in pair order."""
+def iperf3_parallel(net, pairs, duration=10, base_port=5301, streams=1, extra=()):
+    """Run simultaneous transfers, one per (client, server) pair, each
+    with its own server port and ``streams`` parallel TCP connections
+    (``extra``: more iperf3 client flags, e.g. ``("-u", "-b", "8M")``).
+    Returns list of Mbit/s (None for a failed transfer) in pair order."""
     tmp = tempfile.mkdtemp(prefix="iperf3-")
     jobs = []
     for i, (cn, sn) in enumerate(pairs):
@@ -452,7 +453,8 @@ def iperf3_parallel(net, pairs, duration=10, base_port=5301):
         out = os.path.join(tmp, "%d.json" % i)
         # popen in the host's namespace; bounded by timeout(1)
         p = c.popen(["timeout", str(duration + 30), "iperf3", "-c", s.IP(), "-p",
-                     str(base_port + i), "-t", str(duration), "-J", "--connect-timeout", "3000"],
+                     str(base_port + i), "-t", str(duration), "-P", str(streams), "-J",
+                     "--connect-timeout", "3000"] + list(extra),
                     stdout=open(out, "w"), stderr=subprocess.STDOUT)
         jobs.append((p, out, cn, sn))
     results = []

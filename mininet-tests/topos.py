@@ -181,6 +181,29 @@ class EdgeCloudTopo(_BaseTopo):
     distant_pair = ("h1a", "h4b")
 
 
+class TwoSitesTopo(_BaseTopo):
+    """Two sites joined by four link-disjoint paths: sA - m<i> - sB for
+    i = 1..4.  Hosts hA1..hA4 on sA, hB1..hB4 on sB; bgA on m1 and bgB on
+    sB make background traffic over the m1 path only.
+
+    dpids: sA 0x0a01, sB 0x0a02, m<i> 0x0b0<i>.
+    """
+
+    label = "twosites"
+
+    def build(self, bw=None, **_kwargs):
+        sa = self.sw("sA", 0x0A01, "site")
+        sb = self.sw("sB", 0x0A02, "site")
+        for i in range(1, 5):
+            m = self.sw("m%d" % i, 0x0B00 + i, "middle")
+            self.link(sa, m)
+            self.link(m, sb)
+            self.link(self.host("hA%d" % i), sa)
+            self.link(self.host("hB%d" % i), sb)
+        self.link(self.host("bgA"), "m1")
+        self.link(self.host("bgB"), sb)
+
+
 TOPOS = {
     "linear4": LinearTopo,
     "tree3x2": TreeTopo,

@@ -121,9 +121,10 @@ impl Controller {
         &self.forwarding
     }
 
-    /// Changes whenever switches, links or hosts change.
+    /// Changes whenever switches, links, hosts or multipath groups change.
     pub fn version(&self) -> u64 {
-        self.version
+        let groups = self.forwarding.multipath().map_or(0, |m| m.version());
+        self.version.wrapping_add(groups)
     }
 
     /// New link-load forecasts (from the forecasting thread).

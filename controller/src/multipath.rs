@@ -2,7 +2,8 @@
 //! ingress switch, VLAN path tags through the fabric.
 //!
 //! For traffic from hosts on switch S to hosts on switch D the controller
-//! computes up to k loopless paths (Yen) and gives each a path tag. S holds
+//! computes up to k loopless paths (Yen; none more than one hop longer than
+//! the shortest) and gives each a path tag. S holds
 //! one select group for D with a bucket per path: the bucket pushes a VLAN
 //! header carrying the path's tag and sends the frame out of the path's
 //! first link. Every later switch of the path forwards on the tag alone (one
@@ -57,6 +58,10 @@ pub const DELIVERY_TABLE: u8 = 1;
 pub const COOKIE_TAG: u64 = 0x0500_0000_0000_0000;
 /// Tag flows win over host-pair flows, which a tagged frame could also match.
 const PRIORITY_TAG: u16 = 2000;
+/// A group's paths are at most this many hops longer than its shortest: a
+/// detour through the far side of the fabric costs more capacity than it
+/// frees (and a demand that has only one short path keeps it).
+const MAX_EXTRA_HOPS: usize = 1;
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
 const ETH_TYPE_VLAN: u16 = 0x8100;
@@ -203,6 +208,7 @@ struct Group {
 }
 
 impl Group {
+    /// The group's ADD or MODIFY.
     fn message(&self, command: GroupModCommand) -> Message {
         Message::GroupMod(GroupMod {
             command,
@@ -299,6 +305,8 @@ pub struct Multipath {
     tags: Pool,
     group_ids: Pool,
     next_rebalance: Option<Instant>,
+    /// Bumped whenever a group is added, changed or removed.
+    version: u64,
     /// Counters.
     pub stats: MultipathStats,
 }
@@ -312,6 +320,7 @@ impl Multipath {
             tags: Pool::new(MAX_TAG),
             group_ids: Pool::new(ofp::group::MAX),
             next_rebalance: None,
+            version: 0,
             stats: MultipathStats::default(),
         }
     }
@@ -329,7 +338,7 @@ impl Multipath {
         if let Some(g) = self.groups.get(&(src, dst)) {
             return Some(g.id);
         }
-        let links = topo.k_paths(src, dst, self.config.paths);
+        let links = self.paths_between(topo, src, dst);
         if links.is_empty() {
             return None;
         }
@@ -348,7 +357,17 @@ impl Multipath {
         let group = self.new_group(id, paths);
         out.push(src, group.message(GroupModCommand::Add));
         self.groups.insert((src, dst), group);
+        self.version += 1;
         Some(id)
+    }
+
+    /// Up to k paths from `src` to `dst`, none more than [`MAX_EXTRA_HOPS`]
+    /// longer than the shortest.
+    fn paths_between(&self, topo: &Topology, src: u64, dst: u64) -> Vec<Vec<Link>> {
+        let mut paths = topo.k_paths(src, dst, self.config.paths);
+        let shortest = paths.first().map_or(0, Vec::len);
+        paths.retain(|p| p.len() <= shortest + MAX_EXTRA_HOPS);
+        paths
     }
 
     /// A group with an equal split over its shortest paths.
@@ -403,7 +422,16 @@ impl Multipath {
 
     /// Removes a group's paths and the group itself from the switches.
     fn remove(&mut self, src: u64, group: &Group, out: &mut Outbox) {
-        out.push(src, group.message(GroupModCommand::Delete));
+        self.version += 1;
+        out.push(
+            src,
+            Message::GroupMod(GroupMod {
+                command: GroupModCommand::Delete,
+                group_type: GroupType::Select,
+                group_id: group.id,
+                buckets: Vec::new(),
+            }),
+        );
         for p in &group.paths {
             p.uninstall(out);
             self.tags.give(u32::from(p.tag));
@@ -432,7 +460,7 @@ impl Multipath {
             let Some(old) = self.groups.remove(&(src, dst)) else {
                 continue;
             };
-            let links = topo.k_paths(src, dst, self.config.paths);
+            let links = self.paths_between(topo, src, dst);
             let retagged = (!links.is_empty())
                 .then(|| self.retag(links, &old.paths))
                 .flatten();
@@ -451,6 +479,7 @@ impl Multipath {
                 self.tags.give(u32::from(p.tag));
             }
             self.stats.repaired += 1;
+            self.version += 1;
             self.groups.insert((src, dst), group);
         }
         gone
@@ -514,6 +543,11 @@ impl Multipath {
             }
             g.counted = Some((now, bytes));
         }
+    }
+
+    /// Changes whenever a group is added, changed or removed.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// When the weights are next recomputed.
@@ -621,6 +655,7 @@ impl Multipath {
         }
         if changed > 0 {
             self.stats.reweighted += changed;
+            self.version += 1;
             info!(
                 groups = changed,
                 of = planned_keys.len(),
