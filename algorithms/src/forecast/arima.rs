@@ -5,8 +5,8 @@
 //!    (the mean of the differences is the drift when `d` ≥ 1);
 //! 2. Hannan–Rissanen: fit a long AR(m) by least squares and take its
 //!    residuals as estimates of the innovations; then regress the series on
-//!    `p` own lags and `q` lagged innovations (ordinary least squares, see
-//!    `linalg` for why our own normal equations rather than linfa-linear);
+//!    `p` own lags and `q` lagged innovations (ordinary least squares by
+//!    linfa-linear, see `linalg`);
 //! 3. keep the (p, d, q) of least AIC = n·ln σ² + 2(p + q + 1), computed on
 //!    one common stretch of the original series so that differing `d`
 //!    compete fairly (one-step errors of a differenced model are errors on
@@ -268,7 +268,7 @@ impl Arima {
             let rows = z.len() - long;
             let xm = Array2::from_shape_fn((rows, long), |(r, c)| z[long + r - 1 - c]);
             let y = Array1::from_iter(z[long..].iter().copied());
-            let Some(a) = lstsq(&xm, &y, 1e-8) else {
+            let Some(a) = lstsq(&xm, &y) else {
                 return;
             };
             for t in long..z.len() {
@@ -297,7 +297,7 @@ impl Arima {
                         }
                     });
                     let y = Array1::from_iter(z[t0..].iter().copied());
-                    let Some(b) = lstsq(&xm, &y, 1e-8) else {
+                    let Some(b) = lstsq(&xm, &y) else {
                         continue;
                     };
                     let resid = &y - &xm.dot(&b);
