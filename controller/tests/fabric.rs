@@ -570,3 +570,64 @@ fn cut_link_moves_a_groups_traffic_at_once() {
         }
     }
 }
+
+#[test]
+fn background_load_on_a_path_moves_the_groups_weight_away() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let group = |net: &Net| {
+        net.ctrl
+            .view()
+            .groups
+            .into_iter()
+            .find(|g| g.src.0 == 21 && g.dst.0 == 28)
+            .expect("a group from edge 21 to edge 28")
+    };
+    // Load the core-to-pod-3 link of the group's first path with 8 Mbit/s
+    // that no group carries (the sim's links are 10 Mbit/s).
+    let hot = group(&net).paths[0].hops[2];
+    let (core, port) = (hot.dpid.0, hot.port_no);
+    for _ in 0..25 {
+        for flow in 0..64 {
+            let f = net.flow_frame(0, 15, flow);
+            net.host_sends(0, f);
+        }
+        let c = net
+            .switches
+            .get_mut(&core)
+            .unwrap()
+            .counters
+            .entry(port)
+            .or_default();
+        c.3 += 1_000_000;
+        net.advance(Duration::from_secs(1));
+    }
+    let g = group(&net);
+    let weight = |p: &edgeflow_api::model::WeightedPath| p.weight;
+    let hot_weight = g
+        .paths
+        .iter()
+        .find(|p| p.hops[2].dpid.0 == core)
+        .map(weight)
+        .unwrap();
+    let others: Vec<u16> = g
+        .paths
+        .iter()
+        .filter(|p| p.hops[2].dpid.0 != core)
+        .map(weight)
+        .collect();
+    assert!(
+        others.iter().all(|&w| w > hot_weight) && hot_weight < 25,
+        "hot path {hot_weight}, others {others:?}"
+    );
+    assert!(
+        g.paths.iter().all(|p| p.rate_bps > 0.0 || p.weight == 0),
+        "{g:?}"
+    );
+    assert!(net.ctrl.stats().groups_reweighted > 0);
+    // The switch holds what the controller computed.
+    let buckets = &net.switches[&21].groups[&g.group_id];
+    let on_switch: Vec<u16> = buckets.iter().map(|b| b.weight).collect();
+    assert_eq!(on_switch, g.paths.iter().map(weight).collect::<Vec<_>>());
+}

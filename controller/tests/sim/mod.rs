@@ -75,6 +75,8 @@ pub struct SimSwitch {
     pub flows: Vec<Flow>,
     /// Select groups by id.
     pub groups: BTreeMap<u32, Vec<Bucket>>,
+    /// Bytes each bucket of a group forwarded.
+    pub bucket_bytes: BTreeMap<u32, Vec<u64>>,
     inbuf: Vec<u8>,
     /// PACKET_INs this switch sent.
     pub packet_ins: u64,
@@ -145,31 +147,33 @@ impl SimSwitch {
             .max_by_key(|f| f.priority)
     }
 
-    /// The bucket a select group gives this frame: by a hash of the frame,
-    /// weighted, among buckets whose watched port is up.
-    fn select(&self, group: u32, frame: &[u8]) -> Option<Bucket> {
-        let live: Vec<&Bucket> = self
-            .groups
-            .get(&group)?
-            .iter()
-            .filter(|b| b.weight > 0)
-            .filter(|b| {
+    /// The bucket a select group gives this frame (counted): by a hash of
+    /// the frame, weighted, among buckets whose watched port is up.
+    fn select(&mut self, group: u32, frame: &[u8]) -> Option<Bucket> {
+        let buckets = self.groups.get(&group)?;
+        let live: Vec<usize> = (0..buckets.len())
+            .filter(|&i| buckets[i].weight > 0)
+            .filter(|&i| {
                 self.ports
                     .iter()
-                    .find(|p| p.port_no == b.watch_port)
+                    .find(|p| p.port_no == buckets[i].watch_port)
                     .is_none_or(|p| p.state & 1 == 0)
             })
             .collect();
-        let total: u64 = live.iter().map(|b| u64::from(b.weight)).sum();
+        let total: u64 = live.iter().map(|&i| u64::from(buckets[i].weight)).sum();
         if total == 0 {
             return None;
         }
         let mut pick = frame_hash(frame) % total;
-        for b in live {
-            if pick < u64::from(b.weight) {
-                return Some(b.clone());
+        for i in live {
+            let w = u64::from(buckets[i].weight);
+            if pick < w {
+                let bytes = self.bucket_bytes.entry(group).or_default();
+                bytes.resize(buckets.len(), 0);
+                bytes[i] += frame.len() as u64;
+                return Some(buckets[i].clone());
             }
-            pick -= u64::from(b.weight);
+            pick -= w;
         }
         None
     }
@@ -181,6 +185,7 @@ impl SimSwitch {
             }
             GroupModCommand::Delete => {
                 self.groups.remove(&gm.group_id);
+                self.bucket_bytes.remove(&gm.group_id);
             }
             other => panic!("unexpected group-mod command {other:?}"),
         }
@@ -294,6 +299,7 @@ impl Net {
                     ports: (1..=n).map(port).collect(),
                     flows: Vec::new(),
                     groups: BTreeMap::new(),
+                    bucket_bytes: BTreeMap::new(),
                     inbuf: Vec::new(),
                     packet_ins: 0,
                     counters: BTreeMap::new(),
@@ -468,6 +474,39 @@ impl Net {
                     }),
                 )
             }
+            Message::MultipartRequest(r)
+                if matches!(r.body, MultipartRequestBody::Group { .. }) =>
+            {
+                let stats = sw
+                    .groups
+                    .iter()
+                    .map(|(&group_id, buckets)| {
+                        let bytes = sw.bucket_bytes.get(&group_id);
+                        ofp::GroupStats {
+                            group_id,
+                            ref_count: 0,
+                            packet_count: 0,
+                            byte_count: bytes.map_or(0, |b| b.iter().sum()),
+                            duration_sec: 0,
+                            duration_nsec: 0,
+                            bucket_stats: (0..buckets.len())
+                                .map(|i| ofp::Counter {
+                                    packet_count: 0,
+                                    byte_count: bytes.and_then(|b| b.get(i)).copied().unwrap_or(0),
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                self.switch_says(
+                    conn,
+                    msg.xid,
+                    Message::MultipartReply(MultipartReply {
+                        flags: 0,
+                        body: MultipartReplyBody::Group(stats),
+                    }),
+                )
+            }
             Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
             Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
             Message::FlowMod(fm) => sw.apply_flow_mod(&fm),
@@ -533,7 +572,7 @@ impl Net {
                     frame.drain(12..16);
                 }
                 Action::Group(g) => {
-                    let sw = &self.switches[&dpid];
+                    let sw = self.switches.get_mut(&dpid).expect("switch exists");
                     if let Some(b) = sw.select(*g, &frame) {
                         out.extend(
                             self.apply_actions(dpid, in_port, &b.actions, &frame, hops)
@@ -736,6 +775,7 @@ impl Net {
         sw.conn = conn;
         sw.flows.clear();
         sw.groups.clear();
+        sw.bucket_bytes.clear();
         sw.inbuf.clear();
         self.by_conn.retain(|_, d| *d != dpid);
         self.by_conn.insert(conn, dpid);
