@@ -47,6 +47,16 @@ fn pingall(net: &mut Net) {
     }
 }
 
+/// Hosts `a` and `b` send each other `n` IP frames, taking turns.
+fn exchange(net: &mut Net, a: usize, b: usize, n: usize) {
+    for _ in 0..n {
+        let f = net.ip_frame(a, b);
+        net.host_sends(a, f);
+        let f = net.ip_frame(b, a);
+        net.host_sends(b, f);
+    }
+}
+
 #[test]
 fn handshake_installs_table_miss_and_lldp_flows() {
     let mut net = Net::new(&[(1, 2)], &[], &[(1, 1)]);
@@ -139,12 +149,7 @@ fn installed_paths_carry_traffic_without_the_controller() {
     net.start();
     pingall(&mut net);
     let before = net.packet_ins();
-    for _ in 0..3 {
-        let f = net.ip_frame(0, 15);
-        net.host_sends(0, f);
-        let f = net.ip_frame(15, 0);
-        net.host_sends(15, f);
-    }
+    exchange(&mut net, 0, 15, 3);
     assert_eq!(net.packet_ins(), before);
     assert_eq!(net.unicast_received(15), 3 + 1);
 }
@@ -546,12 +551,7 @@ fn cut_link_moves_a_groups_traffic_at_once() {
     net.cut((core, pod_of_h1));
     net.clear_inboxes();
     let before = net.packet_ins();
-    for _ in 0..3 {
-        let f = net.ip_frame(0, 15);
-        net.host_sends(0, f);
-        let f = net.ip_frame(15, 0);
-        net.host_sends(15, f);
-    }
+    exchange(&mut net, 0, 15, 3);
     assert_eq!(net.unicast_received(15), 3, "delivered over another path");
     assert_eq!(net.unicast_received(0), 3, "and back");
     assert_eq!(net.packet_ins(), before, "by flows and groups in place");

@@ -350,6 +350,15 @@ impl Net {
             .push_back((conn, OfpMsg { xid, body }.to_vec()));
     }
 
+    /// A switch's one-part multipart reply.
+    fn switch_replies(&mut self, conn: ConnId, xid: u32, body: MultipartReplyBody) {
+        self.switch_says(
+            conn,
+            xid,
+            Message::MultipartReply(MultipartReply { flags: 0, body }),
+        );
+    }
+
     /// Raw bytes from a switch.
     pub fn switch_sends_bytes(&mut self, conn: ConnId, bytes: Vec<u8>) {
         self.to_controller.push_back((conn, bytes));
@@ -427,14 +436,7 @@ impl Net {
             ),
             Message::MultipartRequest(r) if r.body == MultipartRequestBody::PortDesc => {
                 let ports = sw.ports.clone();
-                self.switch_says(
-                    conn,
-                    msg.xid,
-                    Message::MultipartReply(MultipartReply {
-                        flags: 0,
-                        body: MultipartReplyBody::PortDesc(ports),
-                    }),
-                )
+                self.switch_replies(conn, msg.xid, MultipartReplyBody::PortDesc(ports))
             }
             Message::MultipartRequest(r)
                 if matches!(r.body, MultipartRequestBody::PortStats { .. }) =>
@@ -465,14 +467,7 @@ impl Net {
                         }
                     })
                     .collect();
-                self.switch_says(
-                    conn,
-                    msg.xid,
-                    Message::MultipartReply(MultipartReply {
-                        flags: 0,
-                        body: MultipartReplyBody::PortStats(stats),
-                    }),
-                )
+                self.switch_replies(conn, msg.xid, MultipartReplyBody::PortStats(stats))
             }
             Message::MultipartRequest(r)
                 if matches!(r.body, MultipartRequestBody::Group { .. }) =>
@@ -498,14 +493,7 @@ impl Net {
                         }
                     })
                     .collect();
-                self.switch_says(
-                    conn,
-                    msg.xid,
-                    Message::MultipartReply(MultipartReply {
-                        flags: 0,
-                        body: MultipartReplyBody::Group(stats),
-                    }),
-                )
+                self.switch_replies(conn, msg.xid, MultipartReplyBody::Group(stats))
             }
             Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
             Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
