@@ -135,7 +135,7 @@ fn selector_memory_is_bounded_and_does_not_grow() {
         sel.update(Some(x));
     }
     assert_eq!(sel.heap_bytes(), after_fit);
-    // History ring (864) + two daily profiles/seasons (288 each) + seasonal naive (288), in f64.
+    // History ring (864) + three daily profiles/seasons (288 each) + seasonal naive (288), in f64.
     assert!(after_fit < 24 * 1024, "{after_fit} bytes");
 }
 

@@ -197,6 +197,11 @@ impl Selector {
         self.history.to_vec()
     }
 
+    /// Number of samples kept for refits.
+    pub fn history_len(&self) -> usize {
+        self.history.len()
+    }
+
     /// Whether `refit_every` rounds have passed since the last fit.
     pub fn refit_due(&self) -> bool {
         self.since_fit >= self.cfg.refit_every
