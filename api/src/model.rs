@@ -1,9 +1,12 @@
 //! The JSON shapes the API serves.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// A datapath id, shown as 16 hex digits (as `ovs-ofctl` and Mininet print it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, ToSchema)]
+#[schema(value_type = String, example = "000000000000000a")]
 pub struct Dpid(pub u64);
 
 impl Serialize for Dpid {
@@ -13,7 +16,7 @@ impl Serialize for Dpid {
 }
 
 /// Switches, links and hosts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Topology {
     /// False until the controller has published its first snapshot.
     #[serde(skip)]
@@ -26,10 +29,14 @@ pub struct Topology {
     pub hosts: Vec<HostView>,
     /// Weighted multipath select groups, one per (ingress, egress) switch pair in use.
     pub groups: Vec<GroupView>,
+    /// Kubernetes nodes registered with the controller.
+    pub nodes: Vec<NodeView>,
+    /// Placement batches (scheduling results) and what they installed.
+    pub placements: Vec<PlacementView>,
 }
 
 /// The select group on an ingress switch that spreads traffic for an egress switch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GroupView {
     /// The ingress switch, which holds the group.
     pub src: Dpid,
@@ -42,7 +49,7 @@ pub struct GroupView {
 }
 
 /// One path of a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WeightedPath {
     /// The path tag (VLAN id) the bucket pushes.
     pub tag: u16,
@@ -55,7 +62,7 @@ pub struct WeightedPath {
 }
 
 /// One switch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Switch {
     /// Datapath id.
     pub dpid: Dpid,
@@ -64,7 +71,7 @@ pub struct Switch {
 }
 
 /// One switch port.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PortView {
     /// OpenFlow port number.
     pub port_no: u32,
@@ -79,7 +86,7 @@ pub struct PortView {
 }
 
 /// One end of a link.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct End {
     /// Switch.
     pub dpid: Dpid,
@@ -88,7 +95,7 @@ pub struct End {
 }
 
 /// A directed link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LinkView {
     /// Where traffic leaves.
     pub src: End,
@@ -98,12 +105,14 @@ pub struct LinkView {
     pub tx_bps: Option<f64>,
     /// That rate over the port's speed (configured or reported).
     pub utilization: Option<f64>,
+    /// The port's speed (configured or reported), bit/s.
+    pub capacity_bps: Option<f64>,
     /// Predicted load (bit/s) for the next forecast intervals, 80 % interval.
     pub forecast: Option<Vec<ForecastStep>>,
 }
 
 /// One predicted step of a link's load.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct ForecastStep {
     /// Steps ahead, from 1.
     pub step: usize,
@@ -116,7 +125,7 @@ pub struct ForecastStep {
 }
 
 /// A host.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HostView {
     /// MAC address.
     pub mac: String,
@@ -126,10 +135,16 @@ pub struct HostView {
     pub dpid: Dpid,
     /// Port it is attached to.
     pub port_no: u32,
+    /// Bits per second the host sent into its port over the last polling interval.
+    pub tx_bps: Option<f64>,
+    /// Bits per second its port sent to the host.
+    pub rx_bps: Option<f64>,
+    /// Speed of its port (configured or reported), bit/s.
+    pub speed_bps: Option<f64>,
 }
 
 /// Controller counters, refreshed at most once a second.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ControllerStats {
     /// Switches that finished the handshake.
     pub switches: usize,
@@ -157,10 +172,118 @@ pub struct ControllerStats {
     pub paths_rerouted: u64,
     /// PACKET_INs whose frame could not be parsed.
     pub unparsable: u64,
+    /// FLOW_MODs sent to switches.
+    pub flow_mods: u64,
+    /// How late the latest statistics requests left after their scheduled time, milliseconds.
+    pub stats_poll_lag_ms: u64,
     /// Multipath groups whose weights rebalancing changed.
     pub groups_reweighted: u64,
     /// Multipath groups whose paths were replaced after a link went away.
     pub groups_repaired: u64,
     /// Switch pairs forwarded on one path because path tags ran out.
     pub multipath_exhausted: u64,
+}
+
+/// A Kubernetes node as registered: its name and the IP addresses it uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// The node's name, as kube-scheduler knows it.
+    pub name: String,
+    /// Its IP addresses (at least one).
+    pub ips: Vec<String>,
+}
+
+/// A registered node and where the controller found it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NodeView {
+    /// The node's name.
+    pub name: String,
+    /// Its IP addresses.
+    pub ips: Vec<String>,
+    /// The switch port of the host that uses one of its IPs, once learned.
+    pub attachment: Option<End>,
+}
+
+/// A batch of scheduling results: pods placed on nodes, with their expected traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementBatch {
+    /// Identifies the batch; posting the same id again changes nothing.
+    pub id: String,
+    /// The pods placed.
+    pub pods: Vec<PodPlacement>,
+}
+
+/// One pod of a placement batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodPlacement {
+    /// Pod name.
+    pub name: String,
+    /// Namespace.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// The node it was placed on.
+    pub node: String,
+    /// The pod's IP address.
+    pub ip: String,
+    /// Pod labels (for `edgeflow.io/peers` selectors).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Expected traffic to other pods or addresses.
+    #[serde(default)]
+    pub traffic: Vec<Traffic>,
+}
+
+fn default_namespace() -> String {
+    "default".into()
+}
+
+/// Expected traffic from a pod.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Traffic {
+    /// A pod of the same batch (`name` or `namespace/name`), or an IP address.
+    pub to: String,
+    /// Expected rate, bit/s.
+    pub bps: f64,
+}
+
+/// A placement batch and what it installed.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PlacementView {
+    /// The batch id.
+    pub id: String,
+    /// `installed` (every route), `partial`, or `pending` (none yet: hosts not learned).
+    pub state: String,
+    /// The batch as posted.
+    pub pods: Vec<PodPlacement>,
+    /// One route per traffic entry.
+    pub routes: Vec<RouteView>,
+}
+
+/// The flows installed for one expected traffic entry.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RouteView {
+    /// Source pod (`namespace/name`).
+    pub from: String,
+    /// Destination as given.
+    pub to: String,
+    /// Source and destination IP addresses.
+    pub src_ip: String,
+    /// Destination IP address.
+    pub dst_ip: Option<String>,
+    /// Expected rate, bit/s.
+    pub bps: f64,
+    /// The ingress switch port, once the source host is known.
+    pub ingress: Option<End>,
+    /// The egress switch, once the destination host is known.
+    pub egress: Option<Dpid>,
+    /// The select group the traffic enters (None on a single switch).
+    pub group_id: Option<u32>,
+    /// Whether its flows are on the switches.
+    pub installed: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
 }

@@ -10,6 +10,7 @@ use crate::multipath::MultipathConfig;
 use crate::session::SessionConfig;
 use crate::stats::StatsConfig;
 use crate::topology::PortRef;
+use edgeflow_api::model::Node;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,13 @@ pub struct Config {
     pub rebalance_interval_ms: u64,
     /// Factor (at least 1) on the planned background load when weighting paths.
     pub rebalance_headroom: f64,
+    /// Bearer token the API requires (the environment variable
+    /// `EDGEFLOW_API_TOKEN` overrides it); none: the API is open.
+    pub api_token: Option<String>,
+    /// Largest API request body, bytes.
+    pub api_body_limit_bytes: usize,
+    /// Kubernetes nodes known from the start (more can be registered through the API).
+    pub nodes: Vec<Node>,
 }
 
 /// The speed of one switch port, for utilisation.
@@ -103,6 +111,9 @@ impl Default for Config {
             multipath_paths: 4,
             rebalance_interval_ms: 10_000,
             rebalance_headroom: 1.0,
+            api_token: None,
+            api_body_limit_bytes: 4 << 20,
+            nodes: Vec::new(),
         }
     }
 }
@@ -175,6 +186,23 @@ impl Config {
         if !(self.rebalance_headroom.is_finite() && self.rebalance_headroom >= 1.0) {
             return bad("rebalance_headroom must be a number of at least 1");
         }
+        if self.api_body_limit_bytes < 1024 {
+            return bad("api_body_limit_bytes must be at least 1024");
+        }
+        if self.api_token.as_deref() == Some("") {
+            return bad("api_token must not be empty (leave it out for an open API)");
+        }
+        if let Some(n) = self.nodes.iter().find(|n| {
+            n.ips.is_empty()
+                || n.ips
+                    .iter()
+                    .any(|ip| ip.parse::<std::net::IpAddr>().is_err())
+        }) {
+            return Err(ConfigError::Invalid(format!(
+                "nodes: {:?} needs IP addresses, one per entry of ips",
+                n.name
+            )));
+        }
         if self.stats_interval_ms == 0 {
             return bad("stats_interval_ms must be positive");
         }
@@ -195,6 +223,16 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The API's settings; `env_token` (from `EDGEFLOW_API_TOKEN`) wins over the file's.
+    pub fn api_config(&self, env_token: Option<String>) -> edgeflow_api::ApiConfig {
+        edgeflow_api::ApiConfig {
+            token: env_token
+                .filter(|t| !t.is_empty())
+                .or_else(|| self.api_token.clone()),
+            body_limit: self.api_body_limit_bytes,
+        }
     }
 
     /// How long the rate history is kept.
@@ -320,6 +358,24 @@ mod tests {
         ] {
             assert!(bad.validate().is_err());
         }
+    }
+
+    #[test]
+    fn nodes_and_the_api_token_come_from_the_file_or_the_environment() {
+        let c: Config = toml::from_str(
+            "api_token = \"file\"\n[[nodes]]\nname = \"n1\"\nips = [\"10.0.0.1\"]\n",
+        )
+        .unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.nodes[0].ips, ["10.0.0.1"]);
+        assert_eq!(c.api_config(None).token.as_deref(), Some("file"));
+        assert_eq!(
+            c.api_config(Some("env".into())).token.as_deref(),
+            Some("env")
+        );
+        let bad: Config =
+            toml::from_str("[[nodes]]\nname = \"n1\"\nips = [\"not-an-ip\"]\n").unwrap();
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
 use crate::outbox::Outbox;
+use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
 use crate::stats::{Monitor, PortRates, StatsConfig};
 use crate::topology::{Link, PortRef, Topology};
@@ -49,6 +50,8 @@ pub struct ControllerConfig {
 pub struct Counters {
     /// PACKET_INs received.
     pub packet_in: u64,
+    /// FLOW_MODs sent.
+    pub flow_mods: u64,
     /// Sessions closed because of a protocol error or timeout.
     pub sessions_failed: u64,
 }
@@ -70,6 +73,10 @@ pub struct Controller {
     rates_version: u64,
     /// The newest link-load forecasts, for rebalancing.
     forecasts: Arc<Forecasts>,
+    /// Kubernetes nodes and placement batches.
+    placements: Placements,
+    /// The [`Controller::version`] placements were last applied at.
+    placements_applied: u64,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -89,6 +96,8 @@ impl Controller {
             rates: Vec::new(),
             rates_version: 0,
             forecasts: Arc::default(),
+            placements: Placements::default(),
+            placements_applied: 0,
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -212,6 +221,7 @@ impl Controller {
             self.flush(out);
         }
         self.rebalance(now);
+        self.apply_placements();
     }
 
     /// Recomputes the multipath weights when a rebalancing period has
@@ -307,6 +317,7 @@ impl Controller {
             }
         }
         self.flush(out);
+        self.apply_placements();
         // Replies the session made itself (echo, handshake) wait in its buffer too.
         self.pending.push(conn);
     }
@@ -339,6 +350,7 @@ impl Controller {
         self.monitor.switch_ready(dpid, now);
         self.forwarding
             .switch_ready(dpid, &self.topo, &self.hosts, out);
+        self.reinstall_placements();
         self.probe_switch(dpid, out);
         self.forwarding.refresh_flooding(&self.topo, out);
         self.version += 1;
@@ -494,9 +506,100 @@ impl Controller {
         }
     }
 
+    /// Installs the placement routes that are not installed yet, when hosts
+    /// or the topology changed since the last time (a route waits for both
+    /// its hosts to be seen), and tells the groups the expected demands.
+    fn apply_placements(&mut self) {
+        if self.placements_applied == self.version() {
+            return;
+        }
+        let mut out = Outbox::default();
+        let (topo, hosts, fwd) = (&self.topo, &self.hosts, &mut self.forwarding);
+        for (cookie, route) in self.placements.routes_mut() {
+            if route.state.is_err() {
+                route.state =
+                    fwd.install_route(topo, hosts, (route.src, route.dst), cookie, &mut out);
+            }
+        }
+        let demands = self.placements.demands();
+        if let Some(mp) = self.forwarding.multipath_mut() {
+            mp.set_planned(demands);
+        }
+        self.flush(out);
+        self.placements_applied = self.version();
+    }
+
+    /// Flows of installed routes may be gone (a switch reconnected, a group
+    /// was replaced): every route is installed again at the next apply.
+    fn reinstall_placements(&mut self) {
+        for (_, route) in self.placements.routes_mut() {
+            route.state = Err("being installed again".into());
+        }
+    }
+
+    /// Registers (or replaces) a Kubernetes node.
+    pub fn put_node(&mut self, node: &model::Node) -> Result<model::NodeView, PlacementError> {
+        self.placements.put_node(node)?;
+        self.version += 1;
+        let view = self.node_views().into_iter().find(|n| n.name == node.name);
+        view.ok_or_else(|| PlacementError::NotFound(format!("node {:?}", node.name)))
+    }
+
+    /// Forgets a Kubernetes node.
+    pub fn delete_node(&mut self, name: &str) -> Result<(), PlacementError> {
+        self.placements.delete_node(name)?;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Applies a placement batch: true and its view if it is new (store
+    /// it), false if the same batch was already there.
+    pub fn put_placement(
+        &mut self,
+        batch: model::PlacementBatch,
+    ) -> Result<(bool, model::PlacementView), PlacementError> {
+        let id = batch.id.clone();
+        let created = self.placements.put(batch)?;
+        self.version += 1;
+        self.apply_placements();
+        let view = self.placements.view(&id);
+        view.map(|v| (created, v))
+            .ok_or(PlacementError::NotFound(format!("placement {id:?}")))
+    }
+
+    /// Restores a stored placement batch at start.
+    pub fn restore_placement(&mut self, stored: StoredBatch) -> Result<(), PlacementError> {
+        self.placements.restore(stored)?;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// The stored form of a placement batch, to persist.
+    pub fn stored_placement(&self, id: &str) -> Option<&StoredBatch> {
+        self.placements.stored(id)
+    }
+
+    /// Withdraws a placement batch and removes its flows from every switch.
+    pub fn delete_placement(&mut self, id: &str) -> Result<model::PlacementView, PlacementError> {
+        let (view, cookie) = self.placements.remove(id)?;
+        let mut out = Outbox::default();
+        self.forwarding.remove_cookie(cookie, &self.topo, &mut out);
+        self.flush(out);
+        self.version += 1;
+        self.apply_placements();
+        Ok(view)
+    }
+
+    fn node_views(&self) -> Vec<model::NodeView> {
+        let hosts = &self.hosts;
+        self.placements
+            .node_views(|ip| hosts.mac_of(ip).and_then(|m| hosts.get(&m)).map(|h| h.at))
+    }
+
     /// After links or ports changed: pairs whose paths used a `removed`
     /// link move, and flooding follows the new spanning tree.
     fn topology_changed(&mut self, removed: &[Link], out: &mut Outbox) {
+        self.reinstall_placements();
         self.forwarding
             .links_removed(removed, &self.topo, &self.hosts, out);
         self.forwarding.refresh_flooding(&self.topo, out);
@@ -516,6 +619,9 @@ impl Controller {
                 continue;
             }
             for m in msgs {
+                if matches!(m, Message::FlowMod(_)) {
+                    self.counters.flow_mods += 1;
+                }
                 s.send(m);
             }
             self.pending.push(conn);
@@ -544,6 +650,8 @@ impl Controller {
             paths_installed: f.paths_installed,
             paths_rerouted: f.paths_rerouted,
             unparsable: f.unparsable,
+            flow_mods: self.counters.flow_mods,
+            stats_poll_lag_ms: self.monitor.lag().as_millis() as u64,
             groups_reweighted: m.reweighted,
             groups_repaired: m.repaired,
             multipath_exhausted: m.exhausted,
@@ -587,6 +695,7 @@ impl Controller {
                     dst: end(l.dst),
                     tx_bps: rates.map(|r| r.tx_bps),
                     utilization: rates.and_then(PortRates::tx_utilization),
+                    capacity_bps: rates.and_then(|r| r.speed_bps),
                     forecast: None,
                 }
             })
@@ -594,11 +703,18 @@ impl Controller {
         let hosts = self
             .hosts
             .iter()
-            .map(|h| model::HostView {
-                mac: h.mac.to_string(),
-                ips: h.ips.iter().map(|ip| ip.to_string()).collect(),
-                dpid: model::Dpid(h.at.dpid),
-                port_no: h.at.port,
+            .map(|h| {
+                // The host port's tx is what the host receives, its rx what it sends.
+                let rates = self.monitor.rates(h.at);
+                model::HostView {
+                    mac: h.mac.to_string(),
+                    ips: h.ips.iter().map(|ip| ip.to_string()).collect(),
+                    dpid: model::Dpid(h.at.dpid),
+                    port_no: h.at.port,
+                    tx_bps: rates.map(|r| r.rx_bps),
+                    rx_bps: rates.map(|r| r.tx_bps),
+                    speed_bps: rates.and_then(|r| r.speed_bps),
+                }
             })
             .collect();
         let groups = self
@@ -629,6 +745,8 @@ impl Controller {
             links,
             hosts,
             groups,
+            nodes: self.node_views(),
+            placements: self.placements.views(),
         }
     }
 }

@@ -27,6 +27,7 @@
 use crate::hosts::{HostTable, Learned};
 use crate::multipath::{Multipath, MultipathConfig, DELIVERY_TABLE};
 use crate::outbox::Outbox;
+use crate::placement::Installed;
 use crate::session::flow_mod_defaults;
 use crate::topology::{Link, PortRef, Topology};
 use edgeflow_proto::ofp::{
@@ -49,6 +50,8 @@ pub const COOKIE_PATH: u64 = 0x0400_0000_0000_0000;
 pub(crate) const COOKIE_KIND_MASK: u64 = 0xff00_0000_0000_0000;
 
 const PRIORITY_LLDP: u16 = 0xffff;
+/// Placement routes (IP pairs) win over host-pair flows (MAC pairs).
+const PRIORITY_ROUTE: u16 = 1500;
 const PRIORITY_PATH: u16 = 1000;
 const PRIORITY_FLOOD: u16 = 100;
 /// OFPFF_SEND_FLOW_REM: tell the controller when the flow expires.
@@ -686,6 +689,89 @@ impl Forwarding {
                     }
                 }
             }
+        }
+    }
+
+    /// Installs a placement route: a flow at the source host's port, matched
+    /// on the IP pair, into the select group towards the destination's
+    /// switch (or to the destination's port on the same switch), carrying
+    /// `cookie`. Errs with the reason when it cannot be installed yet.
+    pub fn install_route(
+        &mut self,
+        topo: &Topology,
+        hosts: &HostTable,
+        (src, dst): (IpAddr, IpAddr),
+        cookie: u64,
+        out: &mut Outbox,
+    ) -> Result<Installed, String> {
+        let locate = |ip: &IpAddr, what: &str| {
+            hosts
+                .mac_of(ip)
+                .and_then(|mac| hosts.get(&mac))
+                .map(|h| (h.mac, h.at))
+                .ok_or_else(|| format!("{what} {ip} has not been seen on the network yet"))
+        };
+        let (_, src_at) = locate(&src, "source")?;
+        let (dst_mac, dst_at) = locate(&dst, "destination")?;
+        let (ethertype, ips) = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => (
+                ethertype::IPV4,
+                [Oxm::Ipv4Src(s, None), Oxm::Ipv4Dst(d, None)],
+            ),
+            (IpAddr::V6(s), IpAddr::V6(d)) => (
+                ethertype::IPV6,
+                [Oxm::Ipv6Src(s, None), Oxm::Ipv6Dst(d, None)],
+            ),
+            _ => return Err(format!("{src} and {dst} are of different IP versions")),
+        };
+        let (action, group) = if src_at.dpid == dst_at.dpid {
+            (output(dst_at.port), None)
+        } else {
+            let mp = self
+                .multipath
+                .as_mut()
+                .ok_or("routes between switches need multipath (multipath = true)")?;
+            let g = mp
+                .group_for(topo, src_at.dpid, dst_at.dpid, out)
+                .ok_or_else(|| {
+                    format!("no path from {:016x} to {:016x}", src_at.dpid, dst_at.dpid)
+                })?;
+            out.push(dst_at.dpid, delivery_flow(dst_mac, dst_at.port));
+            self.delivery.insert(dst_mac, dst_at);
+            (Action::Group(g), Some(g))
+        };
+        let mut fields = vec![Oxm::InPort(src_at.port), Oxm::EthType(ethertype)];
+        fields.extend(ips);
+        out.push(
+            src_at.dpid,
+            Message::FlowMod(FlowMod {
+                cookie,
+                priority: PRIORITY_ROUTE,
+                match_: Match { fields },
+                instructions: vec![Instruction::ApplyActions(vec![action])],
+                ..flow_mod_defaults()
+            }),
+        );
+        Ok(Installed {
+            ingress: src_at,
+            egress: dst_at.dpid,
+            group,
+        })
+    }
+
+    /// Removes every flow carrying exactly `cookie` from every switch.
+    pub fn remove_cookie(&self, cookie: u64, topo: &Topology, out: &mut Outbox) {
+        for &dpid in topo.switches().keys() {
+            out.push(
+                dpid,
+                Message::FlowMod(FlowMod {
+                    cookie,
+                    cookie_mask: u64::MAX,
+                    table_id: ofp::table::ALL,
+                    command: FlowModCommand::Delete,
+                    ..flow_mod_defaults()
+                }),
+            );
         }
     }
 

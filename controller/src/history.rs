@@ -96,7 +96,7 @@ pub type Round = (u64, Vec<(PortRef, PortRates)>);
 
 /// Starts the writer thread; rounds sent to the returned channel are
 /// stored, minute averages kept, and old rows expired once a minute.
-pub fn spawn_writer(store: Store, retention: Retention) -> mpsc::Sender<Round> {
+pub fn spawn_writer(store: std::sync::Arc<Store>, retention: Retention) -> mpsc::Sender<Round> {
     let (tx, rx) = mpsc::channel::<Round>();
     std::thread::Builder::new()
         .name("edgeflow-history".into())
@@ -164,7 +164,7 @@ mod tests {
                 polls: Duration::from_secs(3600),
                 minutes: Duration::from_secs(7 * 24 * 3600),
             };
-            let tx = spawn_writer(Store::open(&path).unwrap(), retention);
+            let tx = spawn_writer(std::sync::Arc::new(Store::open(&path).unwrap()), retention);
             for s in 0..70u64 {
                 tx.send((1_000_000_000 + s * 1000, vec![(p, r(s as f64, None))]))
                     .unwrap();

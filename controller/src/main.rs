@@ -4,13 +4,13 @@ use clap::{Parser, Subcommand};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::Controller;
 use edgeflow_controller::forecast_cli;
-use edgeflow_controller::storage::Store;
+use edgeflow_controller::storage::{spawn_record_writer, Record, Store};
 use edgeflow_controller::te_cli;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 #[derive(Parser)]
 #[command(
@@ -184,9 +184,12 @@ fn ofp_print(file: &std::path::Path, roundtrip: bool) -> Result<(), Box<dyn std:
 fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     // Everything is checked before any port is bound.
     cfg.validate()?;
-    let store = Store::open(&cfg.state)?;
+    let store = Arc::new(Store::open(&cfg.state)?);
     let stored_key = store.lldp_key(|| rand::random::<[u8; 32]>().to_vec())?;
     let controller_config = cfg.controller_config(&stored_key)?;
+    let mut controller = Controller::new(controller_config);
+    restore_records(&mut controller, &store, &cfg)?;
+    let api_config = cfg.api_config(std::env::var("EDGEFLOW_API_TOKEN").ok());
     let forecast_config = cfg.forecast_config();
     let retention = cfg.retention();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -202,25 +205,59 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
         info!(switches = %cfg.listen, api = %cfg.api_listen, "edgeflow listening");
         let (snapshots, snapshot_rx) = tokio::sync::watch::channel(Arc::new(Default::default()));
         let (stats, stats_rx) = tokio::sync::watch::channel(Default::default());
-        let app = edgeflow_api::router(edgeflow_api::ApiState::new(snapshot_rx, stats_rx));
+        let (commands_tx, commands) = tokio::sync::mpsc::channel(256);
+        let app = edgeflow_api::router(
+            edgeflow_api::ApiState::new(snapshot_rx, stats_rx, commands_tx),
+            api_config,
+        );
         let api = tokio::spawn(async move {
             if let Err(e) = axum::serve(api_listener, app).await {
                 error!(error = %e, "API server failed");
             }
         });
         let (forecaster, forecasts) = edgeflow_controller::forecasting::spawn(forecast_config);
-        let controller = Controller::new(controller_config);
         let outputs = edgeflow_controller::runtime::Outputs {
             snapshots,
             stats,
-            history: edgeflow_controller::history::spawn_writer(store, retention),
+            history: edgeflow_controller::history::spawn_writer(store.clone(), retention),
             forecaster,
             forecasts,
+            commands,
+            records: spawn_record_writer(store),
         };
         edgeflow_controller::runtime::run(listener, controller, outputs, shutdown_signal()).await;
         api.abort();
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// Loads the nodes of the configuration, then the nodes and placement
+/// batches stored by the API (a stored node replaces a configured one).
+fn restore_records(
+    controller: &mut Controller,
+    store: &Store,
+    cfg: &Config,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for node in &cfg.nodes {
+        controller.put_node(node)?;
+    }
+    for (name, value) in store.records(Record::Node)? {
+        match serde_json::from_slice(&value) {
+            Ok(node) => controller.put_node(&node).map(drop)?,
+            Err(e) => warn!(node = name, error = %e, "ignoring an unreadable stored node"),
+        }
+    }
+    for (id, value) in store.records(Record::Placement)? {
+        match serde_json::from_slice(&value) {
+            Ok(batch) => {
+                if let Err(e) = controller.restore_placement(batch) {
+                    warn!(placement = id, error = %e, "ignoring a stored placement that is no longer valid");
+                }
+            }
+            Err(e) => warn!(placement = id, error = %e, "ignoring an unreadable stored placement"),
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

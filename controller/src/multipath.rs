@@ -32,7 +32,8 @@
 //! **Weights** start as an equal split over the shortest of the paths. Every
 //! rebalancing period they are recomputed to minimise the maximum link
 //! utilisation ([`heuristic::min_mlu`]): each group's demand is what its
-//! buckets carried (group statistics, polled with the port statistics), and
+//! buckets carried (group statistics, polled with the port statistics) or
+//! what placements expect between the two switches, whichever is larger, and
 //! a link's background is its planned load (the larger of the last measured
 //! rate and the forecast) minus the traffic of the groups crossing it.
 //! Weights go to the switch only when one moved by at least 1/20 of the
@@ -47,8 +48,9 @@ use edgeflow_proto::ofp::{
     self, Action, Bucket, FlowMod, FlowModCommand, GroupMod, GroupModCommand, GroupStats,
     GroupType, Instruction, Match, Message, Oxm, OFPVID_PRESENT,
 };
+use edgeflow_proto::packet::ethertype;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
@@ -64,7 +66,6 @@ const PRIORITY_TAG: u16 = 2000;
 const MAX_EXTRA_HOPS: usize = 1;
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
-const ETH_TYPE_VLAN: u16 = 0x8100;
 
 /// Multipath settings.
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +185,7 @@ impl TagPath {
             watch_port: first,
             watch_group: ofp::group::ANY,
             actions: vec![
-                Action::PushVlan(ETH_TYPE_VLAN),
+                Action::PushVlan(ethertype::VLAN),
                 Action::SetField(Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)),
                 Action::Output {
                     port: first,
@@ -307,6 +308,8 @@ pub struct Multipath {
     next_rebalance: Option<Instant>,
     /// Bumped whenever a group is added, changed or removed.
     version: u64,
+    /// Expected rate per (ingress, egress) from placements, bit/s.
+    planned: BTreeMap<(u64, u64), f64>,
     /// Counters.
     pub stats: MultipathStats,
 }
@@ -321,6 +324,7 @@ impl Multipath {
             group_ids: Pool::new(ofp::group::MAX),
             next_rebalance: None,
             version: 0,
+            planned: BTreeMap::new(),
             stats: MultipathStats::default(),
         }
     }
@@ -545,6 +549,12 @@ impl Multipath {
         }
     }
 
+    /// The rates placements expect between pairs of switches: a group's
+    /// demand is the larger of this and what it carried.
+    pub fn set_planned(&mut self, planned: BTreeMap<(u64, u64), f64>) {
+        self.planned = planned;
+    }
+
     /// Changes whenever a group is added, changed or removed.
     pub fn version(&self) -> u64 {
         self.version
@@ -612,7 +622,11 @@ impl Multipath {
             demands.push(Demand {
                 src: NodeIndex::new(0),
                 dst: NodeIndex::new(0),
-                rate: g.rates.iter().sum(),
+                rate: g
+                    .rates
+                    .iter()
+                    .sum::<f64>()
+                    .max(self.planned.get(&key).copied().unwrap_or(0.0)),
                 paths,
             });
             planned_keys.push(key);

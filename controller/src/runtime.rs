@@ -1,18 +1,23 @@
 //! The tokio shell around the sans-IO [`Controller`]: a listener, one small
 //! task per connection that only moves bytes, and one task that owns the
-//! controller and its timer. The controller never waits on a socket.
+//! controller and its timer. The controller never waits on a socket. The
+//! API's writes arrive as commands; what they change is stored by the
+//! record writer thread before the API answers.
 
 use crate::controller::{ConnId, Controller};
 use crate::forecasting::Forecasts;
 use crate::history::Round;
+use crate::placement::PlacementError;
+use crate::storage::{Record, RecordWrite, StorageError};
 use crate::topology::PortRef;
+use axum::http::StatusCode;
 use bytes::Bytes;
-use edgeflow_api::model;
+use edgeflow_api::{model, ApiError, Command};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::{info, warn, Instrument};
 
@@ -44,6 +49,10 @@ pub struct Outputs {
     pub forecaster: std::sync::mpsc::Sender<Round>,
     /// The forecaster's newest forecasts.
     pub forecasts: watch::Receiver<Arc<Forecasts>>,
+    /// Writes from the API.
+    pub commands: mpsc::Receiver<Command>,
+    /// Where records the API changed are stored.
+    pub records: std::sync::mpsc::Sender<RecordWrite>,
 }
 
 /// Accepts switches and runs the controller until `shutdown` resolves.
@@ -59,6 +68,8 @@ pub async fn run(
         history,
         forecaster,
         mut forecasts,
+        mut commands,
+        records,
     } = outputs;
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let accept = tokio::spawn(accept_loop(listener, events_tx));
@@ -87,6 +98,7 @@ pub async fn run(
             _ = tokio::time::sleep_until(deadline) => {
                 controller.handle_timeout(std::time::Instant::now());
             }
+            Some(cmd) = commands.recv() => command(&mut controller, &records, cmd),
         }
         // Closing a connection can reroute traffic, which queues messages
         // for other switches: repeat until both queues are empty.
@@ -148,6 +160,85 @@ pub async fn run(
     }
     accept.abort();
     info!("controller stopped");
+}
+
+fn api_error(e: PlacementError) -> ApiError {
+    let status = match e {
+        PlacementError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        PlacementError::Conflict(_) => StatusCode::CONFLICT,
+        PlacementError::NotFound(_) => StatusCode::NOT_FOUND,
+    };
+    ApiError::new(status, e.to_string())
+}
+
+fn storage_error(e: StorageError) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// Stores a record, then answers with `answer` (or the storage error).
+fn store_then<T: Send + 'static>(
+    records: &std::sync::mpsc::Sender<RecordWrite>,
+    (kind, key, value): (Record, String, Option<Vec<u8>>),
+    reply: oneshot::Sender<Result<T, ApiError>>,
+    answer: T,
+) {
+    let done = Box::new(move |r: Result<(), StorageError>| {
+        let _ = reply.send(r.map(|()| answer).map_err(storage_error));
+    });
+    if let Err(e) = records.send(RecordWrite {
+        kind,
+        key,
+        value,
+        done,
+    }) {
+        // The writer thread is gone: answer from here.
+        (e.0.done)(Err(StorageError::unavailable()));
+    }
+}
+
+fn json(v: &impl serde::Serialize) -> Option<Vec<u8>> {
+    serde_json::to_vec(v).ok()
+}
+
+/// Applies one API write to the controller and has it stored.
+fn command(
+    controller: &mut Controller,
+    records: &std::sync::mpsc::Sender<RecordWrite>,
+    cmd: Command,
+) {
+    match cmd {
+        Command::PutNode(node, reply) => match controller.put_node(&node) {
+            Ok(view) => store_then(
+                records,
+                (Record::Node, node.name.clone(), json(&node)),
+                reply,
+                view,
+            ),
+            Err(e) => drop(reply.send(Err(api_error(e)))),
+        },
+        Command::DeleteNode(name, reply) => match controller.delete_node(&name) {
+            Ok(()) => store_then(records, (Record::Node, name, None), reply, ()),
+            Err(e) => drop(reply.send(Err(api_error(e)))),
+        },
+        Command::PutPlacement(batch, reply) => match controller.put_placement(batch) {
+            Ok((true, view)) => {
+                let stored = controller.stored_placement(&view.id).and_then(json);
+                let key = view.id.clone();
+                store_then(
+                    records,
+                    (Record::Placement, key, stored),
+                    reply,
+                    (StatusCode::CREATED, view),
+                )
+            }
+            Ok((false, view)) => drop(reply.send(Ok((StatusCode::OK, view)))),
+            Err(e) => drop(reply.send(Err(api_error(e)))),
+        },
+        Command::DeletePlacement(id, reply) => match controller.delete_placement(&id) {
+            Ok(view) => store_then(records, (Record::Placement, id, None), reply, view),
+            Err(e) => drop(reply.send(Err(api_error(e)))),
+        },
+    }
 }
 
 /// Puts each link direction's newest forecast into the snapshot.

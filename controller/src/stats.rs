@@ -110,6 +110,8 @@ pub struct Monitor {
     partial: HashMap<u64, Vec<PortStats>>,
     last: HashMap<PortRef, Sample>,
     rates: HashMap<PortRef, PortRates>,
+    /// How late the latest round's requests left after their scheduled time.
+    lag: Duration,
 }
 
 impl Monitor {
@@ -121,6 +123,7 @@ impl Monitor {
             partial: HashMap::new(),
             last: HashMap::new(),
             rates: HashMap::new(),
+            lag: Duration::ZERO,
         }
     }
 
@@ -143,17 +146,28 @@ impl Monitor {
     /// The switches to poll now (each is rescheduled one interval on).
     pub fn due(&mut self, now: Instant) -> Vec<u64> {
         let mut due = Vec::new();
+        let mut lag = Duration::ZERO;
         for (&dpid, next) in self.next_poll.iter_mut() {
             if *next <= now {
                 due.push(dpid);
+                lag = lag.max(now - *next);
                 // Keep the phase; skip rounds missed while the loop was busy.
                 while *next <= now {
                     *next += self.config.interval;
                 }
             }
         }
+        if !due.is_empty() {
+            self.lag = lag;
+        }
         due.sort_unstable();
         due
+    }
+
+    /// How late the latest polls left after their scheduled time (the event
+    /// loop was busy, or its timer late).
+    pub fn lag(&self) -> Duration {
+        self.lag
     }
 
     /// When the next poll is due.

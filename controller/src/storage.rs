@@ -4,13 +4,17 @@
 //! default (copy-on-write B-trees, checksummed commits), while sled's last
 //! stable release dates from 2021 and its own README calls it beta with
 //! space amplification. Each kind of state has its own tables here: the
-//! controller's identity, and port-rate history at two resolutions.
+//! controller's identity, port-rate history at two resolutions, and the
+//! records the API writes (Kubernetes nodes, placement batches) as JSON by
+//! key, written in order by a thread of their own ([`spawn_record_writer`]).
 
 use crate::stats::PortRates;
 use crate::topology::PortRef;
 use redb::{Database, ReadableTable, TableDefinition};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::{mpsc, Arc};
+use tracing::warn;
 
 /// Port rates per (dpid, port, unix milliseconds), one row per poll.
 const RATES_SECOND: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("port_rates_1s");
@@ -74,6 +78,24 @@ fn decode(b: &[u8]) -> Option<PortRates> {
     })
 }
 
+/// The kinds of records the API writes, each a table of JSON values by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// Kubernetes nodes by name.
+    Node,
+    /// Placement batches by id.
+    Placement,
+}
+
+impl Record {
+    fn table(self) -> TableDefinition<'static, &'static str, &'static [u8]> {
+        match self {
+            Record::Node => TableDefinition::new("nodes"),
+            Record::Placement => TableDefinition::new("placements"),
+        }
+    }
+}
+
 /// Small named values: identity and secrets of this controller.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Key of the LLDP signing key in `META`.
@@ -114,7 +136,19 @@ impl Store {
             message: e.to_string(),
         }
     }
+}
 
+impl StorageError {
+    /// The record writer thread has stopped.
+    pub fn unavailable() -> StorageError {
+        StorageError {
+            path: "(record writer)".into(),
+            message: "the writer thread has stopped".into(),
+        }
+    }
+}
+
+impl Store {
     /// The LLDP signing key: the stored one, or `fresh()` stored for next
     /// time, so a restarted controller recognises probes still in flight and
     /// instances sharing the database recognise each other's.
@@ -140,6 +174,74 @@ impl Store {
         txn.commit().map_err(|e| self.err(e))?;
         Ok(key)
     }
+}
+
+impl Store {
+    /// Stores (`Some`) or deletes (`None`) one record, in one transaction.
+    pub fn put_record(
+        &self,
+        kind: Record,
+        key: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), StorageError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn.open_table(kind.table()).map_err(|e| self.err(e))?;
+            match value {
+                Some(v) => table.insert(key, v).map(drop),
+                None => table.remove(key).map(drop),
+            }
+            .map_err(|e| self.err(e))?;
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every record of a kind, by key.
+    pub fn records(&self, kind: Record) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = match txn.open_table(kind.table()) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.err(e)),
+        };
+        let rows = table.iter().map_err(|e| self.err(e))?;
+        rows.map(|row| {
+            let (k, v) = row.map_err(|e| self.err(e))?;
+            Ok((k.value().to_string(), v.value().to_vec()))
+        })
+        .collect()
+    }
+}
+
+/// One record write and what to do once it is durable (or failed).
+pub struct RecordWrite {
+    /// Which table.
+    pub kind: Record,
+    /// The key.
+    pub key: String,
+    /// The JSON value, or None to delete.
+    pub value: Option<Vec<u8>>,
+    /// Called with the outcome.
+    pub done: Box<dyn FnOnce(Result<(), StorageError>) + Send>,
+}
+
+/// A thread that writes records in the order given, so the event loop
+/// never waits on a commit and a later write never lands before an earlier one.
+pub fn spawn_record_writer(store: Arc<Store>) -> mpsc::Sender<RecordWrite> {
+    let (tx, rx) = mpsc::channel::<RecordWrite>();
+    std::thread::Builder::new()
+        .name("edgeflow-records".into())
+        .spawn(move || {
+            for w in rx {
+                let result = store.put_record(w.kind, &w.key, w.value.as_deref());
+                if let Err(e) = &result {
+                    warn!(error = %e, key = w.key, "storing a record failed");
+                }
+                (w.done)(result);
+            }
+        })
+        .expect("spawning the record writer thread");
+    tx
 }
 
 impl Store {
@@ -281,6 +383,29 @@ mod tests {
         let again = Store::open(&path).unwrap().lldp_key(|| vec![9]).unwrap();
         assert_eq!(first, vec![1, 2, 3]);
         assert_eq!(again, first);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn records_survive_reopening_and_deletes() {
+        let dir = std::env::temp_dir().join(format!("edgeflow-records-{}", std::process::id()));
+        let path = dir.join("state.redb");
+        {
+            let store = Store::open(&path).unwrap();
+            assert!(store.records(Record::Node).unwrap().is_empty());
+            store.put_record(Record::Node, "n1", Some(b"{}")).unwrap();
+            store.put_record(Record::Node, "n2", Some(b"[]")).unwrap();
+            store
+                .put_record(Record::Placement, "b1", Some(b"1"))
+                .unwrap();
+            store.put_record(Record::Node, "n1", None).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.records(Record::Node).unwrap(),
+            vec![("n2".to_string(), b"[]".to_vec())]
+        );
+        assert_eq!(store.records(Record::Placement).unwrap().len(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

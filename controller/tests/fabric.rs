@@ -3,6 +3,7 @@
 mod sim;
 
 use edgeflow_controller::multipath::COOKIE_TAG;
+use edgeflow_controller::placement::COOKIE_PLACEMENT;
 use edgeflow_proto::ofp::{ErrorType, Hello, HelloElem, Message};
 use sim::{fat_tree, Net};
 use std::collections::BTreeSet;
@@ -630,4 +631,76 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     let buckets = &net.switches[&21].groups[&g.group_id];
     let on_switch: Vec<u16> = buckets.iter().map(|b| b.weight).collect();
     assert_eq!(on_switch, g.paths.iter().map(weight).collect::<Vec<_>>());
+}
+
+/// Flows on a switch whose cookie is of the placement kind.
+fn placement_flows(net: &Net, dpid: u64) -> Vec<sim::Flow> {
+    net.switches[&dpid]
+        .flows
+        .iter()
+        .filter(|f| f.cookie & 0xff00_0000_0000_0000 == COOKIE_PLACEMENT)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_placement_routes_its_traffic_into_groups_until_deleted() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let batch: edgeflow_api::model::PlacementBatch = serde_json::from_value(serde_json::json!({
+        "id": "b1",
+        "pods": [
+            {"name": "web", "node": "n1", "ip": "10.0.0.1", "labels": {"app": "web"},
+             "traffic": [{"to": "db", "bps": 5e6}, {"to": "10.0.0.99", "bps": 1e6}]},
+            {"name": "db", "node": "n16", "ip": "10.0.0.16", "traffic": [{"to": "web", "bps": 2e6}]}
+        ]
+    }))
+    .unwrap();
+    let (created, view) = net.ctrl.put_placement(batch.clone()).unwrap();
+    net.drive();
+    assert!(created);
+    assert_eq!(view.state, "partial", "10.0.0.99 is nowhere: {view:?}");
+    let web_db = &view.routes[0];
+    assert!(web_db.installed && web_db.group_id.is_some(), "{web_db:?}");
+    assert!(view.routes[1]
+        .reason
+        .as_ref()
+        .unwrap()
+        .contains("10.0.0.99"));
+    // One IP-pair flow at each pod's switch, into the group.
+    for edge in [21, 28] {
+        let flows = placement_flows(&net, edge);
+        assert_eq!(flows.len(), 1, "edge {edge}: {flows:?}");
+        assert!(matches!(
+            flows[0].actions[..],
+            [edgeflow_proto::ofp::Action::Group(_)]
+        ));
+    }
+    // The pods' traffic takes those flows, with no PACKET_IN.
+    net.reset_flow_counters();
+    let before = net.packet_ins();
+    net.clear_inboxes();
+    exchange(&mut net, 0, 15, 2);
+    assert_eq!(net.unicast_received(15), 2);
+    assert_eq!(net.packet_ins(), before);
+    assert_eq!(placement_flows(&net, 21)[0].packets, 2);
+    // The same batch again changes nothing; other content under its id conflicts.
+    assert!(!net.ctrl.put_placement(batch.clone()).unwrap().0);
+    let mut other = batch;
+    other.pods[0].node = "n2".into();
+    assert!(net.ctrl.put_placement(other).is_err());
+    // The flows come back after their switch reconnects.
+    net.reconnect(21);
+    net.advance(Duration::from_millis(10));
+    assert_eq!(placement_flows(&net, 21).len(), 1);
+    // Withdrawn: its flows are gone everywhere.
+    let view = net.ctrl.delete_placement("b1").unwrap();
+    net.drive();
+    assert_eq!(view.id, "b1");
+    assert!(net
+        .switches
+        .keys()
+        .all(|&d| placement_flows(&net, d).is_empty()));
+    assert!(net.ctrl.delete_placement("b1").is_err());
 }

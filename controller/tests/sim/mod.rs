@@ -1,7 +1,8 @@
 //! A simulated OpenFlow 1.3 fabric driven by a virtual clock.
 //!
 //! Simulated switches answer the handshake, keep flow tables (priority,
-//! match on in_port / Ethernet addresses with masks / ethertype / VLAN id,
+//! match on in_port / Ethernet addresses with masks / ethertype / VLAN id /
+//! IPv4 addresses,
 //! apply-actions with output, VLAN push/set/pop and groups, goto-table) and
 //! select groups (a hash of the frame picks among the live buckets by
 //! weight), and turn a PACKET_OUT or a forwarded frame into frames on their
@@ -129,6 +130,12 @@ fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr, frame: &[u8]) -> boo
         Oxm::EthSrc(want, mask) => masked(eth.src, *want, *mask),
         Oxm::EthType(t) => *t == eth.ethertype,
         Oxm::VlanVid(want, None) => vlan_vid(frame) == Some(*want),
+        Oxm::Ipv4Src(want, None) => {
+            eth.ethertype == 0x0800 && frame.get(26..30) == Some(&want.octets())
+        }
+        Oxm::Ipv4Dst(want, None) => {
+            eth.ethertype == 0x0800 && frame.get(30..34) == Some(&want.octets())
+        }
         other => panic!("the simulated switch does not match on {other:?}"),
     }
 }
