@@ -1,5 +1,8 @@
 //! Inputs shared by edgeflow's benchmarks: typical OpenFlow messages and
-//! fat-tree graphs.
+//! fat-tree graphs; and the OpenFlow switch emulator and ceiling controller
+//! ([`ofbench`]).
+
+pub mod ofbench;
 
 use edgeflow_proto::ofp::{
     self, Action, FlowMod, Instruction, Match, Message, MultipartReply, MultipartReplyBody, OfpMsg,
@@ -50,9 +53,9 @@ pub fn flow_mod() -> OfpMsg {
     }
 }
 
-/// A PORT_STATS reply for a 48-port switch.
-pub fn port_stats_reply() -> OfpMsg {
-    let stats = (1..=48)
+/// Counters of ports 1..=n, as a busy switch reports them.
+pub fn port_stats(n: u32) -> Vec<PortStats> {
+    (1..=n)
         .map(|p| PortStats {
             port_no: p,
             rx_packets: 1_000_000 + u64::from(p),
@@ -70,23 +73,23 @@ pub fn port_stats_reply() -> OfpMsg {
             duration_sec: 3600,
             duration_nsec: 500,
         })
-        .collect();
-    OfpMsg {
-        xid: 9,
-        body: Message::MultipartReply(MultipartReply {
-            flags: 0,
-            body: MultipartReplyBody::PortStats(stats),
-        }),
-    }
+        .collect()
 }
 
-/// A PORT_DESC reply for a 48-port switch.
-pub fn port_desc_reply() -> OfpMsg {
-    let ports = (1..=48)
+/// Descriptions of ports 1..=n of switch `switch` (numbered from 1): up, 10 Gbit/s.
+pub fn ports(switch: u32, n: u32) -> Vec<Port> {
+    (1..=n)
         .map(|p| Port {
             port_no: p,
-            hw_addr: MacAddr([2, 0, 0, 0, 0, p as u8]),
-            name: format!("s1-eth{p}"),
+            hw_addr: MacAddr([
+                2,
+                0,
+                (switch >> 16) as u8,
+                (switch >> 8) as u8,
+                switch as u8,
+                p as u8,
+            ]),
+            name: format!("s{switch}-eth{p}"),
             config: 0,
             state: 4,
             curr: 0x2840,
@@ -96,12 +99,27 @@ pub fn port_desc_reply() -> OfpMsg {
             curr_speed: 10_000_000,
             max_speed: 0,
         })
-        .collect();
+        .collect()
+}
+
+/// A PORT_STATS reply for a 48-port switch.
+pub fn port_stats_reply() -> OfpMsg {
+    OfpMsg {
+        xid: 9,
+        body: Message::MultipartReply(MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::PortStats(port_stats(48)),
+        }),
+    }
+}
+
+/// A PORT_DESC reply for a 48-port switch.
+pub fn port_desc_reply() -> OfpMsg {
     OfpMsg {
         xid: 3,
         body: Message::MultipartReply(MultipartReply {
             flags: 0,
-            body: MultipartReplyBody::PortDesc(ports),
+            body: MultipartReplyBody::PortDesc(ports(1, 48)),
         }),
     }
 }
