@@ -295,6 +295,24 @@ def api_get(path, quiet=False, timeout=3):
         return None
 
 
+def api_request(method, path, body=None, timeout=5):
+    """(status, decoded JSON) of a request to the controller's API; HTTP
+    errors are returned, not raised."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(API_URL + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read().decode()
+            return r.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, text
+
+
 def reported_links(topo_json):
     """Links of the controller's topology JSON as (undirected set, directed
     list).  Each inter-switch link must appear once per direction."""
