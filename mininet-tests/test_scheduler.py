@@ -15,6 +15,7 @@ IP is the host's IP).
 import os
 import re
 import tempfile
+import time
 
 import harness
 import topos
@@ -106,6 +107,10 @@ def test_scheduler_extender_and_placements(nets, edgeflow_factory):
     before = packets(flows[0])
     out = net.get("h011").cmd("ping -c 3 -i 0.2 -W 1 %s" % net.get("h311").IP())
     assert " 0% packet loss" in out, out
+    # (Open vSwitch updates flow counters every few hundred milliseconds)
+    deadline = time.time() + 5
+    while packets(placement_flows(net, "e01")[0]) < before + 3 and time.time() < deadline:
+        time.sleep(0.2)
     after = packets(placement_flows(net, "e01")[0])
     assert after >= before + 3, (before, after)
 

@@ -29,6 +29,11 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, info, warn};
 
+/// The speed a port reports, in bit/s (OpenFlow gives kbit/s).
+fn reported_speed(p: &Port) -> Option<u64> {
+    (p.curr_speed > 0).then(|| u64::from(p.curr_speed) * 1000)
+}
+
 /// Identifies one switch connection.
 pub type ConnId = u64;
 
@@ -414,11 +419,7 @@ impl Controller {
                 body: MultipartReplyBody::PortStats(stats),
             }) => {
                 let ports = self.topo.switches().get(&dpid).map(|sw| &sw.ports);
-                // OpenFlow reports speeds in kbit/s.
-                let speed = |port: u32| {
-                    let p = ports?.get(&port)?;
-                    (p.curr_speed > 0).then(|| u64::from(p.curr_speed) * 1000)
-                };
+                let speed = |port: u32| reported_speed(ports?.get(&port)?);
                 let more = flags & MULTIPART_REPLY_MORE != 0;
                 if let Some(fresh) = self.monitor.reply(dpid, now, more, stats, speed) {
                     if !fresh.is_empty() {
@@ -496,6 +497,20 @@ impl Controller {
                 self.probe_port(link.dst, out);
             }
         }
+    }
+
+    /// A port's speed in bit/s (configured, else reported), before any poll.
+    fn speed_bps(&self, port: PortRef) -> Option<f64> {
+        let reported = || {
+            let p = self
+                .topo
+                .switches()
+                .get(&port.dpid)?
+                .ports
+                .get(&port.port)?;
+            reported_speed(p)
+        };
+        self.monitor.speed_bps(port, reported).map(|s| s as f64)
     }
 
     /// Sends one probe out of a port, if the port is known.
@@ -695,7 +710,7 @@ impl Controller {
                     dst: end(l.dst),
                     tx_bps: rates.map(|r| r.tx_bps),
                     utilization: rates.and_then(PortRates::tx_utilization),
-                    capacity_bps: rates.and_then(|r| r.speed_bps),
+                    capacity_bps: self.speed_bps(l.src),
                     forecast: None,
                 }
             })
@@ -713,7 +728,7 @@ impl Controller {
                     port_no: h.at.port,
                     tx_bps: rates.map(|r| r.rx_bps),
                     rx_bps: rates.map(|r| r.tx_bps),
-                    speed_bps: rates.and_then(|r| r.speed_bps),
+                    speed_bps: self.speed_bps(h.at),
                 }
             })
             .collect();

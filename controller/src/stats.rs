@@ -170,6 +170,17 @@ impl Monitor {
         self.lag
     }
 
+    /// A port's speed in bit/s: configured for it, else configured for
+    /// every port, else what the switch `reported`.
+    pub fn speed_bps(&self, port: PortRef, reported: impl FnOnce() -> Option<u64>) -> Option<u64> {
+        self.config
+            .speed_overrides
+            .get(&port)
+            .copied()
+            .or(self.config.default_speed)
+            .or_else(reported)
+    }
+
     /// When the next poll is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_poll.values().min().copied()
@@ -199,13 +210,7 @@ impl Monitor {
                 port: stats.port_no,
             };
             let cur = Sample { at: now, stats };
-            let speed = self
-                .config
-                .speed_overrides
-                .get(&port)
-                .copied()
-                .or(self.config.default_speed)
-                .or_else(|| speed_bps(stats.port_no));
+            let speed = self.speed_bps(port, || speed_bps(stats.port_no));
             match self
                 .last
                 .insert(port, cur)
