@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""Runs OpenFlow controllers one after another under the same emulated load
+(ofswitchbench) and prints a table with ratios; see BENCHMARKS.md.
+
+  benches/peers/run.py peers  [--duration S] [--switches N] [--window W]
+      the ceiling, edgeflow, ovs-testcontroller and os-ken: throughput
+      (window W per switch) and latency (window 1), 16 switches by default.
+  benches/peers/run.py fabric [--sizes 100,300,1000] [--degree 4]
+      edgeflow only: time until its API shows every link of a random regular
+      fabric, its RSS; then, at the largest size, PACKET_IN latency and the
+      controller's CPU with port-stats polling every second and with polling
+      off (one poll an hour).
+
+Run from the repository root, as root (ovs-testcontroller wants
+/var/run/openvswitch). Controllers listen on 127.0.0.1:16653 and edgeflow's
+API on 127.0.0.1:18080, away from the default ports.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+OF_ADDR = ("127.0.0.1", 16653)
+API = "127.0.0.1:18080"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, "target", "release")
+BENCH = os.path.join(BIN, "ofswitchbench")
+
+
+def build():
+    subprocess.run(
+        ["cargo", "build", "--release", "-p", "edgeflow-benches", "--bins",
+         "-p", "edgeflow-controller", "--bin", "edgeflow"],
+        cwd=ROOT, check=True)
+
+
+def wait_listening(port, timeout=20.0):
+    """Waits until something listens on TCP `port` (read from /proc, without
+    connecting: a probe connection would look like a switch)."""
+    want = ":%04X" % port
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if fields[1].endswith(want) and fields[3] == "0A":
+                        return
+        time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+class Controller:
+    """One controller process, started fresh and stopped after its runs."""
+
+    def __init__(self, name, argv, workdir, env=None):
+        self.name, self.argv, self.workdir, self.env = name, argv, workdir, env
+        self.proc = None
+
+    def __enter__(self):
+        log = open(os.path.join(self.workdir, self.name + ".log"), "w")
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                     cwd=ROOT, env=self.env)
+        wait_listening(OF_ADDR[1])
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        # Let the port be reusable before the next controller binds it.
+        time.sleep(0.5)
+
+
+def edgeflow(workdir, extra_config=""):
+    state = tempfile.mkdtemp(dir=workdir)
+    config = os.path.join(state, "edgeflow.toml")
+    with open(config, "w") as f:
+        f.write(extra_config)
+    argv = [os.path.join(BIN, "edgeflow"), "run", "--config", config,
+            "--listen", "%s:%d" % OF_ADDR, "--api-listen", API,
+            "--state", os.path.join(state, "state.redb")]
+    env = dict(os.environ, RUST_LOG="warn")
+    return Controller("edgeflow", argv, workdir, env)
+
+
+def peers(workdir):
+    os.makedirs("/var/run/openvswitch", exist_ok=True)
+    return [
+        Controller("ceiling", [os.path.join(BIN, "ceiling"), "--listen", "%s:%d" % OF_ADDR],
+                   workdir),
+        edgeflow(workdir),
+        Controller("ovs-testcontroller",
+                   ["ovs-testcontroller", "-O", "OpenFlow13",
+                    "--unixctl=" + os.path.join(workdir, "otc.ctl"),
+                    "ptcp:%d:%s" % (OF_ADDR[1], OF_ADDR[0])], workdir),
+        Controller("os-ken",
+                   ["/usr/bin/python3", shutil.which("osken-manager") or "osken-manager",
+                    "--ofp-listen-host", OF_ADDR[0], "--ofp-tcp-listen-port", str(OF_ADDR[1]),
+                    os.path.join(ROOT, "benches", "peers", "osken_learning_switch.py")],
+                   workdir),
+    ]
+
+
+def bench(pid, *args):
+    argv = [BENCH, "--controller", "%s:%d" % OF_ADDR, "--pid", str(pid), "--json"]
+    argv += [str(a) for a in args]
+    print("$", " ".join(argv[:1] + argv[5:]), file=sys.stderr)
+    out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out)
+
+
+def fmt_rate(x):
+    return "{:,.0f}".format(x)
+
+
+def run_peers(args, workdir):
+    results = {}
+    for c in peers(workdir):
+        with c:
+            tput = bench(c.proc.pid, "--switches", args.switches, "--window", args.window,
+                         "--duration", args.duration, "--label", c.name)
+        with c:
+            lat = bench(c.proc.pid, "--switches", args.switches, "--window", 1,
+                        "--duration", args.duration, "--label", c.name)
+        results[c.name] = (tput, lat)
+        print(json.dumps({"controller": c.name, "throughput": tput, "latency": lat}),
+              file=sys.stderr)
+    ceiling = results["ceiling"][0]["answered_per_s"]
+    ef_t, ef_l = results["edgeflow"]
+    print("\n%d switches x %d hosts; throughput: window %d per switch; latency: window 1; "
+          "%.0f s counted each\n" % (args.switches, 16, args.window, args.duration))
+    print("| controller | answered/s | % of ceiling | edgeflow / it | controller CPU "
+          "| latency p50 | p99 | p99.9 | edgeflow p99 / its p99 | emulator ns/answer |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, (t, l) in results.items():
+        rate = t["answered_per_s"]
+        print("| %s | %s | %.2f %% | %s | %.0f %% | %.0f µs | %.0f µs | %.0f µs | %s | %.0f |" % (
+            name, fmt_rate(rate), 100 * rate / ceiling,
+            "%.1fx" % (ef_t["answered_per_s"] / rate) if rate else "-",
+            100 * (t["controller_cores"] or 0),
+            l["latency_us"]["p50"], l["latency_us"]["p99"], l["latency_us"]["p999"],
+            "%.2f" % (ef_l["latency_us"]["p99"] / l["latency_us"]["p99"]),
+            t["emulator_cpu_ns_per_answer"] or 0))
+    print("\nanswers per PACKET_IN (throughput run): " + ", ".join(
+        "%s %.1f FLOW_MODs" % (n, t["flow_mods"] / max(t["answered"], 1))
+        for n, (t, _) in results.items()))
+
+
+def run_fabric(args, workdir):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print("| switches | directed links | handshakes done | discovered after "
+          "| RSS when discovered | RSS after %.0f s more |" % args.duration)
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        with edgeflow(workdir) as c:
+            r = bench(c.proc.pid, "--topology", "rrg:%d:%d" % (n, args.degree), "--ports", 48,
+                      "--load-switches", 0, "--duration", args.duration, "--api", API)
+        print("| %d | %d | %.2f s | %.2f s | %.0f MB | %.0f MB |" % (
+            n, r["directed_links"], r["handshake_s"], r["discovery_s"],
+            r["controller_rss_mb_discovered"], r["controller_rss_mb_end"]))
+    n = sizes[-1]
+    print("\n%d switches x 48 ports, 16 of them sending PACKET_INs with window 1:\n" % n)
+    print("| port-stats polling | controller CPU | PORT_STATS replies/s | answered/s "
+          "| latency p50 | p99 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, interval in (("every 1 s", 1000), ("off (1 h)", 3_600_000)):
+        with edgeflow(workdir, "stats_interval_ms = %d\n" % interval) as c:
+            r = bench(c.proc.pid, "--topology", "rrg:%d:%d" % (n, args.degree), "--ports", 48,
+                      "--load-switches", 16, "--window", 1, "--duration", args.duration,
+                      "--api", API)
+        print("| %s | %.0f %% | %.0f | %s | %.0f µs | %.0f µs |" % (
+            label, 100 * (r["controller_cores"] or 0),
+            r["port_stats_replies"] / r["seconds"], fmt_rate(r["answered_per_s"]),
+            r["latency_us"]["p50"], r["latency_us"]["p99"]))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["peers", "fabric"])
+    p.add_argument("--duration", type=float, default=5.0)
+    p.add_argument("--switches", type=int, default=16)
+    p.add_argument("--window", type=int, default=64)
+    p.add_argument("--sizes", default="100,300,1000")
+    p.add_argument("--degree", type=int, default=4)
+    p.add_argument("--no-build", action="store_true")
+    args = p.parse_args()
+    if not args.no_build:
+        build()
+    workdir = tempfile.mkdtemp(prefix="ofbench-")
+    print("logs in " + workdir, file=sys.stderr)
+    if args.what == "peers":
+        run_peers(args, workdir)
+    else:
+        run_fabric(args, workdir)
+
+
+if __name__ == "__main__":
+    main()
