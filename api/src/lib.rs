@@ -107,6 +107,8 @@ pub enum Command {
         String,
         oneshot::Sender<Result<model::PlacementView, ApiError>>,
     ),
+    /// Fetch a switch's flow and group tables.
+    SwitchDump(u64, oneshot::Sender<Result<model::SwitchDump, ApiError>>),
 }
 
 /// API settings.
@@ -172,6 +174,7 @@ impl ApiState {
         put_node,
         delete_node,
         path_facts,
+        switch_dump,
         scheduler_filter,
         scheduler_prioritize,
         list_placements,
@@ -199,6 +202,7 @@ pub fn router(state: ApiState, config: ApiConfig) -> Router {
             get(get_node).put(put_node).delete(delete_node),
         )
         .route("/api/v1/paths", get(path_facts))
+        .route("/api/v1/switches/{dpid}", get(switch_dump))
         .route("/api/v1/scheduler/filter", post(scheduler_filter))
         .route("/api/v1/scheduler/prioritize", post(scheduler_prioritize))
         .route(
@@ -334,6 +338,35 @@ async fn delete_node(
 ) -> Result<StatusCode, ApiError> {
     s.ask(|tx| Command::DeleteNode(name, tx)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How long a switch has to answer a dump.
+const DUMP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The flows (all tables, with counters) and groups a switch holds, asked
+/// from the switch itself.
+#[utoipa::path(get, path = "/api/v1/switches/{dpid}",
+    params(("dpid" = String, Path, description = "datapath id, 16 hex digits")),
+    responses((status = 200, body = model::SwitchDump), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 504, body = ErrorBody)))]
+async fn switch_dump(
+    State(s): State<ApiState>,
+    Path(dpid): Path<String>,
+) -> Result<Json<model::SwitchDump>, ApiError> {
+    let id = u64::from_str_radix(&dpid, 16).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{dpid:?} is not a datapath id (hex digits)"),
+        )
+    })?;
+    let ask = s.ask(|tx| Command::SwitchDump(id, tx));
+    match tokio::time::timeout(DUMP_TIMEOUT, ask).await {
+        Ok(r) => r.map(Json),
+        Err(_) => Err(ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!("switch {id:016x} did not answer within {DUMP_TIMEOUT:?}"),
+        )),
+    }
 }
 
 /// The two ends of a path query: node names, host MAC or IP addresses.

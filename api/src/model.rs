@@ -287,3 +287,16 @@ pub struct RouteView {
     /// Why not, when not.
     pub reason: Option<String>,
 }
+
+/// What a switch holds, as it reports it (flow and group tables).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SwitchDump {
+    /// The switch.
+    pub dpid: Dpid,
+    /// Its flow entries in every table, with counters (OFPMP_FLOW).
+    #[schema(value_type = Vec<Object>)]
+    pub flows: Vec<serde_json::Value>,
+    /// Its groups (OFPMP_GROUP_DESC).
+    #[schema(value_type = Vec<Object>)]
+    pub groups: Vec<serde_json::Value>,
+}

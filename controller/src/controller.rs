@@ -9,6 +9,7 @@
 //! clock; the tokio runtime is a thin shell around it.
 
 use crate::discovery::{Discovery, DiscoveryConfig};
+use crate::dump::{self, Dumps};
 use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
@@ -82,6 +83,8 @@ pub struct Controller {
     placements: Placements,
     /// The [`Controller::version`] placements were last applied at.
     placements_applied: u64,
+    /// Flow and group tables being fetched for the API.
+    dumps: Dumps,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -103,6 +106,7 @@ impl Controller {
             forecasts: Arc::default(),
             placements: Placements::default(),
             placements_applied: 0,
+            dumps: Dumps::default(),
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -144,6 +148,28 @@ impl Controller {
     /// New link-load forecasts (from the forecasting thread).
     pub fn set_forecasts(&mut self, forecasts: Arc<Forecasts>) {
         self.forecasts = forecasts;
+    }
+
+    /// Asks switch `dpid` for its flow and group tables; the answer comes
+    /// from [`Controller::poll_switch_dump`] with `token`. False if the
+    /// switch is not connected and ready.
+    pub fn request_switch_dump(&mut self, dpid: u64, token: u64) -> bool {
+        let Some(&conn) = self.by_dpid.get(&dpid) else {
+            return false;
+        };
+        let Some(s) = self.sessions.get_mut(&conn).filter(|s| s.is_ready()) else {
+            return false;
+        };
+        let [flows, groups] = dump::requests();
+        let (flow_xid, group_xid) = (s.send(flows), s.send(groups));
+        self.dumps.start(token, dpid, flow_xid, group_xid);
+        self.pending.push(conn);
+        true
+    }
+
+    /// A finished switch dump (or why it failed), with its request's token.
+    pub fn poll_switch_dump(&mut self) -> Option<dump::Answer> {
+        self.dumps.poll()
     }
 
     /// A switch connected.
@@ -368,6 +394,7 @@ impl Controller {
             return; // a newer connection of the same switch owns the state
         }
         self.by_dpid.remove(&dpid);
+        self.dumps.switch_gone(dpid);
         info!(dpid = format!("{dpid:016x}"), "switch left");
         let mut out = Outbox::default();
         let removed = self.topo.remove_switch(dpid);
@@ -391,6 +418,12 @@ impl Controller {
     }
 
     fn handle_message(&mut self, dpid: u64, msg: OfpMsg, now: Instant, out: &mut Outbox) {
+        if let Message::MultipartReply(r) = &msg.body {
+            let more = r.flags & MULTIPART_REPLY_MORE != 0;
+            if self.dumps.reply(dpid, msg.xid, more, &r.body) {
+                return;
+            }
+        }
         match msg.body {
             Message::PacketIn(pi) => self.packet_in(dpid, pi, now, out),
             Message::PortStatus(ps) => {

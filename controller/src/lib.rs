@@ -4,6 +4,7 @@
 pub mod config;
 pub mod controller;
 pub mod discovery;
+pub mod dump;
 pub mod forecast_cli;
 pub mod forecasting;
 pub mod forwarding;

@@ -78,6 +78,10 @@ pub async fn run(
     let mut published = controller.version();
     let mut stats_at = Instant::now();
     let mut rates_published = controller.rates_version();
+    // Switch dumps asked for by the API, by token.
+    let mut dumps: HashMap<u64, oneshot::Sender<Result<model::SwitchDump, ApiError>>> =
+        HashMap::new();
+    let mut next_token = 0u64;
     tokio::pin!(shutdown);
     loop {
         let deadline = controller
@@ -98,7 +102,18 @@ pub async fn run(
             _ = tokio::time::sleep_until(deadline) => {
                 controller.handle_timeout(std::time::Instant::now());
             }
-            Some(cmd) = commands.recv() => command(&mut controller, &records, cmd),
+            Some(cmd) = commands.recv() => match cmd {
+                Command::SwitchDump(dpid, reply) => {
+                    next_token += 1;
+                    if controller.request_switch_dump(dpid, next_token) {
+                        dumps.insert(next_token, reply);
+                    } else {
+                        let msg = format!("switch {dpid:016x} is not connected");
+                        let _ = reply.send(Err(ApiError::new(StatusCode::NOT_FOUND, msg)));
+                    }
+                }
+                cmd => command(&mut controller, &records, cmd),
+            },
         }
         // Closing a connection can reroute traffic, which queues messages
         // for other switches: repeat until both queues are empty.
@@ -123,6 +138,11 @@ pub async fn run(
                 // Dropping the writer ends the connection once its queue is written.
                 writers.remove(&conn);
                 controller.handle_disconnect(conn);
+            }
+        }
+        while let Some((token, answer)) = controller.poll_switch_dump() {
+            if let Some(reply) = dumps.remove(&token) {
+                let _ = reply.send(answer.map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e)));
             }
         }
         // Rates change with every poll: the snapshot follows them at most
@@ -238,6 +258,7 @@ fn command(
             Ok(view) => store_then(records, (Record::Placement, id, None), reply, view),
             Err(e) => drop(reply.send(Err(api_error(e)))),
         },
+        Command::SwitchDump(..) => unreachable!("switch dumps are answered by the event loop"),
     }
 }
 

@@ -704,3 +704,31 @@ fn a_placement_routes_its_traffic_into_groups_until_deleted() {
         .all(|&d| placement_flows(&net, d).is_empty()));
     assert!(net.ctrl.delete_placement("b1").is_err());
 }
+
+#[test]
+fn a_switch_dump_returns_what_the_switch_holds() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    assert!(net.ctrl.request_switch_dump(21, 7));
+    net.drive();
+    let (token, dump) = net.ctrl.poll_switch_dump().expect("answered");
+    let dump = dump.unwrap();
+    assert_eq!(token, 7);
+    assert_eq!(dump.flows.len(), net.switches[&21].flows.len());
+    assert_eq!(dump.groups.len(), net.switches[&21].groups.len());
+    assert!(
+        dump.groups.iter().all(|g| g["group_type"] == "Select"),
+        "{:?}",
+        dump.groups[0]
+    );
+    assert!(net.ctrl.poll_switch_dump().is_none());
+    // A switch that is not there, or that leaves before answering.
+    assert!(!net.ctrl.request_switch_dump(99, 8));
+    assert!(net.ctrl.request_switch_dump(22, 9));
+    let conn = net.switches[&22].conn;
+    net.ctrl.handle_disconnect(conn);
+    let (token, dump) = net.ctrl.poll_switch_dump().expect("answered");
+    assert_eq!(token, 9);
+    assert!(dump.unwrap_err().contains("disconnected"));
+}

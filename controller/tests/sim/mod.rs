@@ -502,6 +502,41 @@ impl Net {
                     .collect();
                 self.switch_replies(conn, msg.xid, MultipartReplyBody::Group(stats))
             }
+            Message::MultipartRequest(r) if matches!(r.body, MultipartRequestBody::Flow(_)) => {
+                let flows = sw
+                    .flows
+                    .iter()
+                    .map(|f| ofp::FlowStats {
+                        table_id: f.table,
+                        duration_sec: 0,
+                        duration_nsec: 0,
+                        priority: f.priority,
+                        idle_timeout: 0,
+                        hard_timeout: 0,
+                        flags: 0,
+                        cookie: f.cookie,
+                        packet_count: f.packets,
+                        byte_count: 0,
+                        match_: ofp::Match {
+                            fields: f.fields.clone(),
+                        },
+                        instructions: vec![Instruction::ApplyActions(f.actions.clone())],
+                    })
+                    .collect();
+                self.switch_replies(conn, msg.xid, MultipartReplyBody::Flow(flows))
+            }
+            Message::MultipartRequest(r) if r.body == MultipartRequestBody::GroupDesc => {
+                let groups = sw
+                    .groups
+                    .iter()
+                    .map(|(&group_id, buckets)| ofp::GroupDesc {
+                        group_type: ofp::GroupType::Select,
+                        group_id,
+                        buckets: buckets.clone(),
+                    })
+                    .collect();
+                self.switch_replies(conn, msg.xid, MultipartReplyBody::GroupDesc(groups))
+            }
             Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
             Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
             Message::FlowMod(fm) => sw.apply_flow_mod(&fm),
