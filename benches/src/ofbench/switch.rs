@@ -39,7 +39,7 @@ pub struct SwitchSpec {
     pub window: u32,
 }
 
-/// Counters of one switch; only what arrives while counting is counted.
+/// Counters of one switch; only what happens while counting is counted.
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
     /// PACKET_INs answered (each once).
@@ -311,7 +311,7 @@ impl Switch {
             self.counters.other_out += u64::from(self.counting);
             return;
         }
-        self.counters.lldp_out += 1;
+        self.counters.lldp_out += u64::from(self.counting);
         if let Ok(OfpMsg {
             body: Message::PacketOut(po),
             ..
@@ -341,7 +341,7 @@ impl Switch {
         };
         let prebuilt = match req.body {
             MultipartRequestBody::PortStats { .. } => {
-                self.counters.port_stats += 1;
+                self.counters.port_stats += u64::from(self.counting);
                 &mut self.port_stats
             }
             MultipartRequestBody::PortDesc => &mut self.port_desc,
@@ -565,6 +565,7 @@ mod tests {
                 data: lldp.clone(),
             }))
         };
+        s.set_counting(true);
         let mut input = po(5);
         input.extend(po(ofp::port::FLOOD));
         s.handle_bytes(now, &input);
@@ -585,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn port_stats_answer_every_port_with_the_request_xid() {
+    fn port_stats_answer_every_port_with_the_request_xid_and_count_while_counting() {
         let now = Instant::now();
         let mut s = Switch::new(spec(1), now);
         drain(&mut s);
@@ -596,7 +597,10 @@ mod tests {
             },
         }));
         s.handle_bytes(now, &req);
+        s.set_counting(true);
+        s.handle_bytes(now, &req);
         let out = drain(&mut s);
+        assert_eq!(out.len(), 2);
         assert_eq!(out[0].xid, 77);
         assert!(matches!(
             &out[0].body,
