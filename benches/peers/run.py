@@ -164,8 +164,12 @@ def run_fabric(args, workdir):
     print("|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         with edgeflow(workdir) as c:
-            r = bench(c.proc.pid, "--topology", "rrg:%d:%d" % (n, args.degree), "--ports", 48,
-                      "--load-switches", 0, "--duration", args.duration, "--api", API)
+            try:
+                r = bench(c.proc.pid, "--topology", "rrg:%d:%d" % (n, args.degree), "--ports",
+                          48, "--load-switches", 0, "--duration", args.duration, "--api", API)
+            except subprocess.CalledProcessError:
+                print("| %d | %d | | not discovered within 60 s | | |" % (n, n * args.degree))
+                continue
         print("| %d | %d | %.2f s | %.2f s | %.0f MB | %.0f MB |" % (
             n, r["directed_links"], r["handshake_s"], r["discovery_s"],
             r["controller_rss_mb_discovered"], r["controller_rss_mb_end"]))
