@@ -7,7 +7,7 @@
       (window W per switch) and latency (window 1), 16 switches by default.
   benches/peers/run.py fabric [--sizes 100,300,1000] [--degree 4]
       edgeflow only: time until its API shows every link of a random regular
-      fabric, its RSS; then, at the largest size, PACKET_IN latency and the
+      fabric, its RSS; then, at the largest size it discovered, PACKET_IN latency and the
       controller's CPU with port-stats polling every second and with polling
       off (one poll an hour).
 
@@ -162,6 +162,7 @@ def run_fabric(args, workdir):
     print("| switches | directed links | handshakes done | discovered after "
           "| RSS when discovered | RSS after %.0f s more |" % args.duration)
     print("|---:|---:|---:|---:|---:|---:|")
+    discovered = []
     for n in sizes:
         with edgeflow(workdir) as c:
             try:
@@ -170,10 +171,13 @@ def run_fabric(args, workdir):
             except subprocess.CalledProcessError:
                 print("| %d | %d | | not discovered within 60 s | | |" % (n, n * args.degree))
                 continue
+        discovered.append(n)
         print("| %d | %d | %.2f s | %.2f s | %.0f MB | %.0f MB |" % (
             n, r["directed_links"], r["handshake_s"], r["discovery_s"],
             r["controller_rss_mb_discovered"], r["controller_rss_mb_end"]))
-    n = sizes[-1]
+    if not discovered:
+        return
+    n = discovered[-1]
     print("\n%d switches x 48 ports, 16 of them sending PACKET_INs with window 1:\n" % n)
     print("| port-stats polling | controller CPU | PORT_STATS replies/s | answered/s "
           "| latency p50 | p99 |")
