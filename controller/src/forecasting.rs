@@ -258,8 +258,8 @@ impl LinkForecaster {
 
 /// Starts the forecasting thread and its refit workers: rounds sent to the
 /// returned channel feed it; the newest forecasts appear on the returned watch.
-pub fn spawn(config: ForecastConfig) -> (mpsc::Sender<Round>, watch::Receiver<Arc<Forecasts>>) {
-    let (tx, rx) = mpsc::channel::<Round>();
+pub fn spawn(config: ForecastConfig) -> (mpsc::SyncSender<Round>, watch::Receiver<Arc<Forecasts>>) {
+    let (tx, rx) = mpsc::sync_channel::<Round>(crate::history::ROUNDS_QUEUED);
     let (out, out_rx) = watch::channel(Arc::new(Forecasts::new()));
     let (job_tx, job_rx) = mpsc::channel::<RefitJob>();
     let (done_tx, done_rx) = mpsc::channel::<Refit>();

@@ -94,10 +94,15 @@ impl Downsampler {
 /// One polling round for the writer: wall-clock time and rates.
 pub type Round = (u64, Vec<(PortRef, PortRates)>);
 
+/// Rounds waiting for a consumer thread (history writer, forecaster) at
+/// most: a consumer that falls behind loses rounds (the runtime counts them)
+/// instead of the queue growing without bound.
+pub const ROUNDS_QUEUED: usize = 4;
+
 /// Starts the writer thread; rounds sent to the returned channel are
 /// stored, minute averages kept, and old rows expired once a minute.
-pub fn spawn_writer(store: std::sync::Arc<Store>, retention: Retention) -> mpsc::Sender<Round> {
-    let (tx, rx) = mpsc::channel::<Round>();
+pub fn spawn_writer(store: std::sync::Arc<Store>, retention: Retention) -> mpsc::SyncSender<Round> {
+    let (tx, rx) = mpsc::sync_channel::<Round>(ROUNDS_QUEUED);
     std::thread::Builder::new()
         .name("edgeflow-history".into())
         .spawn(move || {

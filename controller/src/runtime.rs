@@ -44,9 +44,9 @@ pub struct Outputs {
     /// Counters for the API.
     pub stats: watch::Sender<model::ControllerStats>,
     /// Port-rate rounds for the history writer.
-    pub history: std::sync::mpsc::Sender<Round>,
+    pub history: std::sync::mpsc::SyncSender<Round>,
     /// Port-rate rounds for the forecaster.
-    pub forecaster: std::sync::mpsc::Sender<Round>,
+    pub forecaster: std::sync::mpsc::SyncSender<Round>,
     /// The forecaster's newest forecasts.
     pub forecasts: watch::Receiver<Arc<Forecasts>>,
     /// Writes from the API.
@@ -173,8 +173,16 @@ pub async fn run(
                 let unix_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
-                let _ = forecaster.send((unix_ms, rates.clone()));
-                let _ = history.send((unix_ms, rates));
+                let full = |r: Result<(), std::sync::mpsc::TrySendError<Round>>, name: &str| {
+                    if let Err(std::sync::mpsc::TrySendError::Full(_)) = r {
+                        warn!(
+                            consumer = name,
+                            "falling behind: a round of port rates is dropped"
+                        );
+                    }
+                };
+                full(forecaster.try_send((unix_ms, rates.clone())), "forecaster");
+                full(history.try_send((unix_ms, rates)), "history writer");
             }
         }
     }
