@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 /// Hop distances from every node to `dst` (None where `dst` is unreachable),
 /// indexed by node index: a breadth-first search over incoming edges.
-fn hops_to<N, E>(g: &StableDiGraph<N, E>, dst: NodeIndex) -> Vec<Option<u32>> {
+pub fn hops_to<N, E>(g: &StableDiGraph<N, E>, dst: NodeIndex) -> Vec<Option<u32>> {
     let mut dist = vec![None; g.node_bound()];
     let mut queue = VecDeque::new();
     dist[dst.index()] = Some(0);
@@ -40,13 +40,24 @@ pub fn shortest_path_by<N, E>(
     g: &StableDiGraph<N, E>,
     src: NodeIndex,
     dst: NodeIndex,
-    mut choose: impl FnMut(usize, usize) -> usize,
+    choose: impl FnMut(usize, usize) -> usize,
 ) -> Option<Vec<EdgeIndex>> {
     if !g.contains_node(src) || !g.contains_node(dst) {
         return None;
     }
-    let dist = hops_to(g, dst);
-    let mut left = dist[src.index()]?;
+    walk_shortest(g, src, &hops_to(g, dst), choose)
+}
+
+/// [`shortest_path_by`] with the distances to the destination already
+/// known (from [`hops_to`], which callers may keep while the graph does not
+/// change). O(path length x degree).
+pub fn walk_shortest<N, E>(
+    g: &StableDiGraph<N, E>,
+    src: NodeIndex,
+    dist: &[Option<u32>],
+    mut choose: impl FnMut(usize, usize) -> usize,
+) -> Option<Vec<EdgeIndex>> {
+    let mut left = (*dist.get(src.index())?)?;
     let mut path = Vec::with_capacity(left as usize);
     let mut at = src;
     while left > 0 {

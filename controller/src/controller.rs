@@ -85,6 +85,8 @@ pub struct Controller {
     placements_applied: u64,
     /// Flow and group tables being fetched for the API.
     dumps: Dumps,
+    /// The topology changed since the flood flows were last brought in line.
+    flooding_stale: bool,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -107,6 +109,7 @@ impl Controller {
             placements: Placements::default(),
             placements_applied: 0,
             dumps: Dumps::default(),
+            flooding_stale: false,
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -306,7 +309,17 @@ impl Controller {
     }
 
     /// Bytes to write to a connection.
+    ///
+    /// Flooding follows topology changes here, once for all the changes
+    /// since the last call: a fabric coming up discovers thousands of links
+    /// in a burst, and the spanning tree is recomputed once per burst rather
+    /// than once per link.
     pub fn poll_transmit(&mut self) -> Option<(ConnId, Bytes)> {
+        if std::mem::take(&mut self.flooding_stale) {
+            let mut out = Outbox::default();
+            self.forwarding.refresh_flooding(&self.topo, &mut out);
+            self.flush(out);
+        }
         while let Some(conn) = self.pending.pop() {
             if let Some(bytes) = self
                 .sessions
@@ -383,7 +396,7 @@ impl Controller {
             .switch_ready(dpid, &self.topo, &self.hosts, out);
         self.reinstall_placements();
         self.probe_switch(dpid, out);
-        self.forwarding.refresh_flooding(&self.topo, out);
+        self.flooding_stale = true;
         self.version += 1;
     }
 
@@ -650,7 +663,7 @@ impl Controller {
         self.reinstall_placements();
         self.forwarding
             .links_removed(removed, &self.topo, &self.hosts, out);
-        self.forwarding.refresh_flooding(&self.topo, out);
+        self.flooding_stale = true;
         self.version += 1;
     }
 

@@ -461,28 +461,28 @@ impl Forwarding {
     /// pod by different cores (deterministic spreading in the manner of
     /// Al-Fares et al.'s two-level fat-tree routing), where a hash alone
     /// often stacks two busy hosts on one uplink.
-    fn spread(
-        &self,
-        topo: &Topology,
+    fn spread<'a>(
+        &'a self,
+        topo: &'a Topology,
         from: PortRef,
         a: MacAddr,
         b: MacAddr,
-    ) -> impl FnMut(usize, usize) -> usize {
-        let port_rank = self
-            .flood
-            .get(&from.dpid)
-            .and_then(|plan| plan.edge.iter().position(|&p| p == from.port))
-            .unwrap_or(0);
-        let switch_rank = topo
-            .switches()
-            .keys()
-            .position(|&d| d == from.dpid)
-            .unwrap_or(0);
+    ) -> impl FnMut(usize, usize) -> usize + 'a {
+        let plan = self.flood.get(&from.dpid);
+        let port_rank = move || {
+            plan.and_then(|plan| plan.edge.iter().position(|&p| p == from.port))
+                .unwrap_or(0)
+        };
+        // The ranks cost a scan each: computed only for hops with a choice.
+        let switch_rank = move || topo.switches().range(..from.dpid).count();
         let hash = pair_hash(a, b);
         move |hop, n| {
+            if n == 1 {
+                return 0;
+            }
             let digit = match hop {
-                0 => port_rank as u64,
-                1 => switch_rank as u64,
+                0 => port_rank() as u64,
+                1 => switch_rank() as u64,
                 _ => hash.rotate_left(8 * hop as u32),
             };
             (digit % n as u64) as usize
@@ -511,8 +511,13 @@ impl Forwarding {
         if self.install_multipath(topo, (a, a_at), (b, b_at), refresh, out) {
             return true;
         }
-        let Some(links) = topo.path(a_at.dpid, b_at.dpid, self.spread(topo, a_at, a, b)) else {
-            return false;
+        let links = if a_at.dpid == b_at.dpid {
+            Vec::new()
+        } else {
+            let Some(links) = topo.path(a_at.dpid, b_at.dpid, self.spread(topo, a_at, a, b)) else {
+                return false;
+            };
+            links
         };
         let hops = |from: PortRef, through: Vec<(u64, u32)>, to: PortRef| -> Vec<Hop> {
             let last = Hop {

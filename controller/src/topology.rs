@@ -52,6 +52,9 @@ pub struct SwitchInfo {
 #[derive(Debug, Default)]
 pub struct Topology {
     graph: StableDiGraph<u64, LinkState>,
+    /// Hop distances to each destination switch asked for since the graph
+    /// last changed: a path costs a walk, not a search of the whole fabric.
+    hops: std::cell::RefCell<HashMap<NodeIndex, Vec<Option<u32>>>>,
     switches: BTreeMap<u64, SwitchInfo>,
     /// Directed links by their source port (a port sends to one place).
     by_src: HashMap<PortRef, EdgeIndex>,
@@ -67,6 +70,7 @@ impl Topology {
             Some(sw) => sw.ports = ports,
             None => {
                 let node = self.graph.add_node(dpid);
+                self.hops.get_mut().clear();
                 self.switches.insert(dpid, SwitchInfo { ports, node });
             }
         }
@@ -82,6 +86,7 @@ impl Topology {
             self.forget(l);
         }
         self.graph.remove_node(sw.node);
+        self.hops.get_mut().clear();
         removed
     }
 
@@ -143,6 +148,7 @@ impl Topology {
             self.forget(l);
         }
         replaced.extend(stale);
+        self.hops.get_mut().clear();
         let e = self.graph.add_edge(
             src,
             dst,
@@ -181,6 +187,7 @@ impl Topology {
     fn forget(&mut self, l: &Link) {
         if let Some(e) = self.by_src.remove(&l.src) {
             self.graph.remove_edge(e);
+            self.hops.get_mut().clear();
         }
         self.by_dst.remove(&l.dst);
     }
@@ -243,7 +250,11 @@ impl Topology {
     ) -> Option<Vec<Link>> {
         let s = self.switches.get(&src)?.node;
         let d = self.switches.get(&dst)?.node;
-        let edges = paths::shortest_path_by(&self.graph, s, d, choose)?;
+        let mut hops = self.hops.borrow_mut();
+        let dist = hops
+            .entry(d)
+            .or_insert_with(|| paths::hops_to(&self.graph, d));
+        let edges = paths::walk_shortest(&self.graph, s, dist, choose)?;
         Some(edges.into_iter().map(|e| self.graph[e].link).collect())
     }
 
