@@ -181,7 +181,15 @@ pub async fn run(
                         );
                     }
                 };
-                full(forecaster.try_send((unix_ms, rates.clone())), "forecaster");
+                // Forecasts are of link directions: host and idle ports
+                // would each cost a forecaster (~22 KB) for nothing.
+                let topo = controller.topology();
+                let links: Vec<_> = rates
+                    .iter()
+                    .filter(|(p, _)| topo.is_link_port(*p))
+                    .cloned()
+                    .collect();
+                full(forecaster.try_send((unix_ms, links)), "forecaster");
                 full(history.try_send((unix_ms, rates)), "history writer");
             }
         }
