@@ -140,10 +140,11 @@ impl Session {
         let xid = self.next_xid;
         self.next_xid = self.next_xid.wrapping_add(1).max(1);
         let msg = OfpMsg { xid, body };
-        if msg.buffer_len() > usize::from(u16::MAX) {
-            warn!(dpid = ?self.dpid, kind = msg.body.name(), len = msg.buffer_len(), "message too long for OpenFlow, dropped");
-        } else {
-            msg.emit_to(&mut self.out);
+        let start = self.out.len();
+        let len = msg.emit_to(&mut self.out);
+        if len > usize::from(u16::MAX) {
+            self.out.truncate(start);
+            warn!(dpid = ?self.dpid, kind = msg.body.name(), len, "message too long for OpenFlow, dropped");
         }
         xid
     }
@@ -407,4 +408,31 @@ impl Session {
 /// and group); callers override what matters.
 pub fn flow_mod_defaults() -> FlowMod {
     FlowMod::add(0, Match::new(), Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgeflow_proto::ofp::{PacketOut, NO_BUFFER};
+
+    fn packet_out(data_len: usize) -> Message {
+        Message::PacketOut(PacketOut {
+            buffer_id: NO_BUFFER,
+            in_port: 1,
+            actions: Vec::new(),
+            data: vec![0; data_len],
+        })
+    }
+
+    #[test]
+    fn a_message_too_long_for_openflow_is_dropped_and_the_stream_stays_whole() {
+        let mut s = Session::new(SessionConfig::default(), Instant::now());
+        let _ = s.take_transmit();
+        s.send(packet_out(70_000));
+        let ok = s.send(packet_out(10));
+        let bytes = s.take_transmit().expect("the short message");
+        let msg = OfpMsg::parse(&bytes).expect("one whole message");
+        assert_eq!(msg.xid, ok);
+        assert_eq!(msg.buffer_len(), bytes.len());
+    }
 }

@@ -436,7 +436,11 @@ impl OfpMsg {
     /// Writes the message into `buf[..buffer_len()]`, computing every length
     /// field. Panics only if `buf.len() < buffer_len()`.
     pub fn emit(&self, buf: &mut [u8]) {
-        let len = self.buffer_len();
+        self.emit_len(buf, self.buffer_len());
+    }
+
+    /// [`OfpMsg::emit`] with `len = buffer_len()` already known.
+    fn emit_len(&self, buf: &mut [u8], len: usize) {
         let mut w = Writer::new(&mut buf[..len]);
         w.u8(self.version());
         w.u8(self.body.msg_type());
@@ -458,10 +462,13 @@ impl OfpMsg {
         v
     }
 
-    /// Appends the encoding to `out` without an intermediate allocation.
-    pub fn emit_to(&self, out: &mut bytes::BytesMut) {
+    /// Appends the encoding to `out` without an intermediate allocation;
+    /// returns its length (computed once).
+    pub fn emit_to(&self, out: &mut bytes::BytesMut) -> usize {
+        let len = self.buffer_len();
         let start = out.len();
-        out.resize(start + self.buffer_len(), 0);
-        self.emit(&mut out[start..]);
+        out.resize(start + len, 0);
+        self.emit_len(&mut out[start..], len);
+        len
     }
 }
