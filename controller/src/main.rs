@@ -192,29 +192,49 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let api_config = cfg.api_config(std::env::var("EDGEFLOW_API_TOKEN").ok());
     let forecast_config = cfg.forecast_config();
     let retention = cfg.retention();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // Both ports are bound (and refused with a clear message) before anything starts.
+    let listener = std::net::TcpListener::bind(cfg.listen)
+        .map_err(|e| format!("cannot listen for switches on {}: {e}", cfg.listen))?;
+    let api_listener = std::net::TcpListener::bind(cfg.api_listen)
+        .map_err(|e| format!("cannot listen for the API on {}: {e}", cfg.api_listen))?;
+    for l in [&listener, &api_listener] {
+        l.set_nonblocking(true)?;
+    }
+    info!(switches = %cfg.listen, api = %cfg.api_listen, "edgeflow listening");
+    let (snapshots, snapshot_rx) = tokio::sync::watch::channel(Arc::new(Default::default()));
+    let (stats, stats_rx) = tokio::sync::watch::channel(Default::default());
+    let (commands_tx, commands) = tokio::sync::mpsc::channel(256);
+    let app = edgeflow_api::router(
+        edgeflow_api::ApiState::new(snapshot_rx, stats_rx, commands_tx),
+        api_config,
+    );
+    // The API has a thread and runtime of its own: its requests never wait
+    // behind a burst of switch traffic, and the switch side never pays for
+    // waking threads across cores.
+    std::thread::Builder::new()
+        .name("edgeflow-api".into())
+        .spawn(move || {
+            let served = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| {
+                    rt.block_on(async move {
+                        let l = tokio::net::TcpListener::from_std(api_listener)
+                            .map_err(|e| e.to_string())?;
+                        axum::serve(l, app).await.map_err(|e| e.to_string())
+                    })
+                });
+            if let Err(e) = served {
+                error!(error = %e, "API server failed");
+            }
+        })?;
+    // The controller and its switch connections share one thread.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|e| format!("cannot listen for switches on {}: {e}", cfg.listen))?;
-        let api_listener = tokio::net::TcpListener::bind(cfg.api_listen)
-            .await
-            .map_err(|e| format!("cannot listen for the API on {}: {e}", cfg.api_listen))?;
-        info!(switches = %cfg.listen, api = %cfg.api_listen, "edgeflow listening");
-        let (snapshots, snapshot_rx) = tokio::sync::watch::channel(Arc::new(Default::default()));
-        let (stats, stats_rx) = tokio::sync::watch::channel(Default::default());
-        let (commands_tx, commands) = tokio::sync::mpsc::channel(256);
-        let app = edgeflow_api::router(
-            edgeflow_api::ApiState::new(snapshot_rx, stats_rx, commands_tx),
-            api_config,
-        );
-        let api = tokio::spawn(async move {
-            if let Err(e) = axum::serve(api_listener, app).await {
-                error!(error = %e, "API server failed");
-            }
-        });
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let (forecaster, forecasts) = edgeflow_controller::forecasting::spawn(forecast_config);
         let outputs = edgeflow_controller::runtime::Outputs {
             snapshots,
@@ -226,7 +246,6 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
             records: spawn_record_writer(store),
         };
         edgeflow_controller::runtime::run(listener, controller, outputs, shutdown_signal()).await;
-        api.abort();
         Ok::<(), Box<dyn std::error::Error>>(())
     })
 }
