@@ -18,6 +18,7 @@ use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
 use crate::stats::{Monitor, PortRates, StatsConfig};
 use crate::topology::{Link, PortRef, Topology};
+use ahash::AHashMap as HashMap;
 use bytes::Bytes;
 use edgeflow_api::model;
 use edgeflow_proto::ofp::{
@@ -25,7 +26,7 @@ use edgeflow_proto::ofp::{
     OfpMsg, PacketIn, Port, PortReason,
 };
 use edgeflow_proto::packet::{PacketSummary, L3};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, info, warn};

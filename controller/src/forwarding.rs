@@ -30,13 +30,14 @@ use crate::outbox::Outbox;
 use crate::placement::Installed;
 use crate::session::flow_mod_defaults;
 use crate::topology::{Link, PortRef, Topology};
+use ahash::{AHashMap as HashMap, AHashSet as HashSet};
 use edgeflow_proto::ofp::{
     self, Action, FlowMod, FlowModCommand, FlowRemoved, FlowRemovedReason, Instruction, Match,
     Message, Oxm, PacketOut,
 };
 use edgeflow_proto::packet::{arp_frame, ethertype, ArpOp, ArpRepr, PacketSummary, L3};
 use edgeflow_proto::MacAddr;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Instant;
 

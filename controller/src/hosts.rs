@@ -1,8 +1,9 @@
 //! Hosts learned from ARP and IP packets that arrive on edge ports.
 
 use crate::topology::PortRef;
+use ahash::AHashMap as HashMap;
 use edgeflow_proto::MacAddr;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::Instant;
 

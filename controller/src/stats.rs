@@ -12,8 +12,8 @@
 //! absurd rate.
 
 use crate::topology::PortRef;
+use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::PortStats;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Rates of one port over one polling interval.

@@ -6,10 +6,11 @@
 //! port (where hosts live). The topology holds no clock; link ages are
 //! stamped with the `now` given to it.
 
+use ahash::AHashMap as HashMap;
 use edgeflow_algorithms::{paths, te};
 use edgeflow_proto::ofp::Port;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// A switch port: datapath id and port number.
