@@ -374,7 +374,7 @@ impl Forwarding {
             // somewhere (expired, or wiped by a reconnecting switch): send
             // them again even if the path is unchanged.
             let src_at = src_host.at;
-            self.install_pair(topo, src, src_at, dst, dst_at, true, out);
+            self.install_pair(topo, src, src_at, dst, dst_at, Some((src, dst)), out);
         }
         out.push(
             dst_at.dpid,
@@ -490,8 +490,10 @@ impl Forwarding {
         }
     }
 
-    /// Installs the flows of both directions between two hosts. Unless
-    /// `refresh`, a direction whose path is unchanged gets no messages.
+    /// Installs the flows of both directions between two hosts. A direction
+    /// whose path is unchanged gets no messages, unless it is `refresh`, the
+    /// direction whose flows are known to be missing (its traffic reached
+    /// the controller): a PACKET_IN says nothing of the other direction.
     #[allow(clippy::too_many_arguments)]
     fn install_pair(
         &mut self,
@@ -500,7 +502,7 @@ impl Forwarding {
         a_at: PortRef,
         b: MacAddr,
         b_at: PortRef,
-        refresh: bool,
+        refresh: Option<(MacAddr, MacAddr)>,
         out: &mut Outbox,
     ) -> bool {
         // Both directions follow one path, chosen from the lower address's side.
@@ -544,8 +546,8 @@ impl Forwarding {
             .rev()
             .map(|l| (l.dst.dpid, l.dst.port))
             .collect();
-        self.install_direction(a, b, hops(a_at, there, b_at), refresh, out);
-        self.install_direction(b, a, hops(b_at, back, a_at), refresh, out);
+        self.install_direction(a, b, hops(a_at, there, b_at), refresh == Some((a, b)), out);
+        self.install_direction(b, a, hops(b_at, back, a_at), refresh == Some((b, a)), out);
         true
     }
 
@@ -557,7 +559,7 @@ impl Forwarding {
         topo: &Topology,
         (a, a_at): (MacAddr, PortRef),
         (b, b_at): (MacAddr, PortRef),
-        refresh: bool,
+        refresh: Option<(MacAddr, MacAddr)>,
         out: &mut Outbox,
     ) -> bool {
         let Some(mp) = self.multipath.as_mut() else {
@@ -573,7 +575,8 @@ impl Forwarding {
             return false;
         };
         for (mac, at) in [(a, a_at), (b, b_at)] {
-            if refresh || self.delivery.get(&mac) != Some(&at) {
+            let missing = refresh.is_some_and(|(_, dst)| dst == mac);
+            if missing || self.delivery.get(&mac) != Some(&at) {
                 out.push(at.dpid, delivery_flow(mac, at.port));
                 self.delivery.insert(mac, at);
             }
@@ -584,7 +587,7 @@ impl Forwarding {
                 in_port: Some(src_at.port),
                 out: Via::Group(group),
             };
-            self.install_direction(src, dst, vec![hop], refresh, out);
+            self.install_direction(src, dst, vec![hop], refresh == Some((src, dst)), out);
         }
         true
     }
@@ -683,7 +686,7 @@ impl Forwarding {
             .collect();
         for (a, b) in unordered {
             let placed = match (hosts.get(&a), hosts.get(&b)) {
-                (Some(ha), Some(hb)) => self.install_pair(topo, a, ha.at, b, hb.at, false, out),
+                (Some(ha), Some(hb)) => self.install_pair(topo, a, ha.at, b, hb.at, None, out),
                 _ => false,
             };
             if !placed {
