@@ -603,10 +603,11 @@ impl Forwarding {
         out: &mut Outbox,
     ) {
         let old = self.paths.get(&(src, dst));
-        if old == Some(&hops) && !refresh {
+        let unchanged = old == Some(&hops);
+        if unchanged && !refresh {
             return;
         }
-        if let Some(old) = old.filter(|old| **old != hops) {
+        if let Some(old) = old.filter(|_| !unchanged) {
             // Flows of the old path that the new one does not overwrite.
             let kept: HashSet<(u64, Option<u32>)> =
                 hops.iter().map(|h| (h.dpid, h.in_port)).collect();
@@ -634,7 +635,9 @@ impl Forwarding {
             );
         }
         self.stats.paths_installed += 1;
-        self.paths.insert((src, dst), hops);
+        if !unchanged {
+            self.paths.insert((src, dst), hops);
+        }
     }
 
     /// Links disappeared: every pair whose path used one moves to another

@@ -52,7 +52,7 @@ impl HostTable {
         now: Instant,
     ) -> Learned {
         let ip = ip.filter(|ip| !ip.is_unspecified() && !ip.is_multicast());
-        if let Some(ip) = ip {
+        if let Some(ip) = ip.filter(|ip| self.by_ip.get(ip) != Some(&mac)) {
             // An address belongs to one host at a time (the newest claim wins).
             if let Some(old) = self.by_ip.insert(ip, mac) {
                 if old != mac {

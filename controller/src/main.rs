@@ -12,6 +12,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
+/// mimalloc instead of glibc's malloc: handling a PACKET_IN allocates a few
+/// small buffers (the frame, matches, actions), and glibc's malloc and free
+/// took a fifth of the controller's time under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "edgeflow",
