@@ -199,13 +199,10 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let forecast_config = cfg.forecast_config();
     let retention = cfg.retention();
     // Both ports are bound (and refused with a clear message) before anything starts.
-    let listener = std::net::TcpListener::bind(cfg.listen)
+    let listener = listen(cfg.listen)
         .map_err(|e| format!("cannot listen for switches on {}: {e}", cfg.listen))?;
-    let api_listener = std::net::TcpListener::bind(cfg.api_listen)
+    let api_listener = listen(cfg.api_listen)
         .map_err(|e| format!("cannot listen for the API on {}: {e}", cfg.api_listen))?;
-    for l in [&listener, &api_listener] {
-        l.set_nonblocking(true)?;
-    }
     info!(switches = %cfg.listen, api = %cfg.api_listen, "edgeflow listening");
     let (snapshots, snapshot_rx) = tokio::sync::watch::channel(Arc::new(Default::default()));
     let (stats, stats_rx) = tokio::sync::watch::channel(Default::default());
@@ -254,6 +251,21 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
         edgeflow_controller::runtime::run(listener, controller, outputs, shutdown_signal()).await;
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// A non-blocking listening socket with a backlog for a fabric's worth of
+/// switches connecting at once (the standard library's is 128).
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 /// Loads the nodes of the configuration, then the nodes and placement

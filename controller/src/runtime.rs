@@ -29,7 +29,7 @@ const STATS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 const WRITE_QUEUE: usize = 1024;
 
 /// Bytes read per socket read.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
 
 enum Event {
     Connected(ConnId, mpsc::Sender<Bytes>),

@@ -96,6 +96,9 @@ impl Record {
     }
 }
 
+/// The database's page cache.
+const CACHE_BYTES: usize = 32 << 20;
+
 /// Small named values: identity and secrets of this controller.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Key of the LLDP signing key in `META`.
@@ -126,7 +129,12 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
         }
-        let db = Database::create(path).map_err(|e| err(&e))?;
+        // redb caches up to 1 GiB of pages by default; the history is
+        // written once and rarely read, so a small cache does.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| err(&e))?;
         Ok(Store { db, path: name })
     }
 
