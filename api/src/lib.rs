@@ -436,7 +436,8 @@ async fn path_facts(
     }))
 }
 
-/// The nodes on which the peers a pod declares run (from placements).
+/// The nodes on which the peers a pod declares run (from placements), each
+/// once per peer pod on it.
 fn peer_nodes(snap: &model::Topology, pod: &k8s::Pod) -> Vec<String> {
     let peers = k8s::pod_peers(pod);
     let mut nodes = Vec::new();

@@ -31,7 +31,9 @@ pub struct Topology {
     pub groups: Vec<GroupView>,
     /// Kubernetes nodes registered with the controller.
     pub nodes: Vec<NodeView>,
-    /// Placement batches (scheduling results) and what they installed.
+    /// Placement batches (scheduling results) and what they installed
+    /// (served at `/api/v1/placements`, not with the topology).
+    #[serde(skip)]
     pub placements: Vec<PlacementView>,
 }
 

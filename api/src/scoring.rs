@@ -248,7 +248,12 @@ pub fn affinity(index: &Index, node: &str, peer_nodes: &[String], need: Option<f
     if peer_nodes.is_empty() {
         return bw_term(index.node_capacity(at).worst());
     }
-    let per_peer = peer_nodes.iter().map(|peer| {
+    // Many peer pods share few nodes: each node is scored once, weighted by its pods.
+    let mut per_node: HashMap<&str, usize> = HashMap::new();
+    for peer in peer_nodes {
+        *per_node.entry(peer.as_str()).or_default() += 1;
+    }
+    let score = |peer: &str| {
         if peer == node {
             return 1.0;
         }
@@ -258,6 +263,10 @@ pub fn affinity(index: &Index, node: &str, peer_nodes: &[String], need: Option<f
         index.pair(at, pat).map_or(0.0, |f| {
             0.5 * bw_term(f.capacity.worst()) + 0.5 / (1.0 + f.hops as f64)
         })
-    });
-    per_peer.sum::<f64>() / peer_nodes.len() as f64
+    };
+    let total: f64 = per_node
+        .iter()
+        .map(|(peer, &n)| n as f64 * score(peer))
+        .sum();
+    total / peer_nodes.len() as f64
 }
