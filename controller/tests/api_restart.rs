@@ -1,0 +1,137 @@
+//! `edgeflow run` as a process: nodes and placements written through the
+//! API survive a restart, the token is enforced, and bad bodies get JSON
+//! errors. Only loopback ports are used.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Running {
+    child: Child,
+    api: SocketAddr,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(state: &std::path::Path) -> Running {
+    let (of, api) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_edgeflow"))
+        .args(["run", "--listen", &format!("127.0.0.1:{of}")])
+        .args(["--api-listen", &format!("127.0.0.1:{api}")])
+        .arg("--state")
+        .arg(state)
+        .env("EDGEFLOW_API_TOKEN", "t0ken")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let running = Running {
+        child,
+        api: SocketAddr::from(([127, 0, 0, 1], api)),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while request(running.api, "GET", "/health/ready", None, None).0 != 200 {
+        assert!(Instant::now() < deadline, "edgeflow did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    running
+}
+
+/// One HTTP/1.1 request; (status, body). Status 0 if nothing answered.
+fn request(
+    api: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String) {
+    let Ok(mut s) = TcpStream::connect(api) else {
+        return (0, String::new());
+    };
+    let body = body.unwrap_or("");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[test]
+fn nodes_and_placements_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("edgeflow-restart-{}", std::process::id()));
+    let state = dir.join("state.redb");
+    let batch = r#"{"id": "b1", "pods": [
+        {"name": "web", "node": "n1", "ip": "10.0.0.1", "traffic": [{"to": "db", "bps": 1e6}]},
+        {"name": "db", "node": "n2", "ip": "10.0.0.2"}]}"#;
+    {
+        let ef = start(&state);
+        let tok = Some("t0ken");
+        let (status, body) = request(ef.api, "GET", "/api/v1/topology", None, None);
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("error"));
+        let node = r#"{"name": "n1", "ips": ["10.0.0.1"]}"#;
+        assert_eq!(
+            request(ef.api, "PUT", "/api/v1/nodes/n1", Some(node), tok).0,
+            200
+        );
+        let (status, body) = request(ef.api, "POST", "/api/v1/placements", Some(batch), tok);
+        assert_eq!(status, 201, "{body}");
+        assert!(
+            body.contains(r#""state":"pending""#),
+            "no hosts seen yet: {body}"
+        );
+        let (status, body) = request(ef.api, "POST", "/api/v1/placements", Some("{"), tok);
+        assert_eq!(status, 400);
+        assert!(body.contains("error"), "{body}");
+    }
+    let ef = start(&state);
+    let tok = Some("t0ken");
+    let (status, body) = request(ef.api, "GET", "/api/v1/nodes", None, tok);
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""name":"n1""#), "{body}");
+    let (status, body) = request(ef.api, "GET", "/api/v1/placements/b1", None, tok);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""to":"db""#), "{body}");
+    // The same batch again is known; deleting it is stored too.
+    assert_eq!(
+        request(ef.api, "POST", "/api/v1/placements", Some(batch), tok).0,
+        200
+    );
+    assert_eq!(
+        request(ef.api, "DELETE", "/api/v1/placements/b1", None, tok).0,
+        200
+    );
+    drop(ef);
+    let ef = start(&state);
+    let (status, _) = request(ef.api, "GET", "/api/v1/placements/b1", None, tok);
+    assert_eq!(status, 404);
+    drop(ef);
+    let _ = std::fs::remove_dir_all(dir);
+}
