@@ -88,6 +88,8 @@ pub struct Controller {
     dumps: Dumps,
     /// The topology changed since the flood flows were last brought in line.
     flooding_stale: bool,
+    /// Links appeared since the groups' paths were last recomputed.
+    links_added: bool,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -111,6 +113,7 @@ impl Controller {
             placements_applied: 0,
             dumps: Dumps::default(),
             flooding_stale: false,
+            links_added: false,
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -311,14 +314,18 @@ impl Controller {
 
     /// Bytes to write to a connection.
     ///
-    /// Flooding follows topology changes here, once for all the changes
-    /// since the last call: a fabric coming up discovers thousands of links
-    /// in a burst, and the spanning tree is recomputed once per burst rather
-    /// than once per link.
+    /// Flooding (and the groups' paths, when links appeared) follow topology
+    /// changes here, once for all the changes since the last call: a fabric
+    /// coming up discovers thousands of links in a burst, and the spanning
+    /// tree is recomputed once per burst rather than once per link.
     pub fn poll_transmit(&mut self) -> Option<(ConnId, Bytes)> {
         if std::mem::take(&mut self.flooding_stale) {
             let mut out = Outbox::default();
             self.forwarding.refresh_flooding(&self.topo, &mut out);
+            if std::mem::take(&mut self.links_added) {
+                self.forwarding
+                    .links_added(&self.topo, &self.hosts, &mut out);
+            }
             self.flush(out);
         }
         while let Some(conn) = self.pending.pop() {
@@ -533,6 +540,7 @@ impl Controller {
                 debug!(count = gone.len(), "forgot hosts learned on a link port");
             }
             self.topology_changed(&replaced, out);
+            self.links_added = true;
             // The reverse direction is proven by a probe the other way; send
             // it now rather than at the next round (the neighbour may have
             // become ready after its own first probes went out).

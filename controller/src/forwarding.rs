@@ -666,6 +666,33 @@ impl Forwarding {
                     .map(|(dpid, id)| (dpid, Via::Group(id)))
             }))
             .collect();
+        self.reroute_dead(dead, topo, hosts, out);
+    }
+
+    /// Links appeared: groups take their new best paths.
+    pub fn links_added(&mut self, topo: &Topology, hosts: &HostTable, out: &mut Outbox) {
+        let Some(mp) = self.multipath.as_mut() else {
+            return;
+        };
+        let dead: HashSet<(u64, Via)> = mp
+            .links_added(topo, out)
+            .into_iter()
+            .map(|(dpid, id)| (dpid, Via::Group(id)))
+            .collect();
+        self.reroute_dead(dead, topo, hosts, out);
+    }
+
+    /// Moves every pair whose path sends out of a dead port or into a removed group.
+    fn reroute_dead(
+        &mut self,
+        dead: HashSet<(u64, Via)>,
+        topo: &Topology,
+        hosts: &HostTable,
+        out: &mut Outbox,
+    ) {
+        if dead.is_empty() {
+            return;
+        }
         let affected: Vec<_> = self
             .paths
             .iter()

@@ -50,7 +50,7 @@ use edgeflow_proto::ofp::{
 };
 use edgeflow_proto::packet::ethertype;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
@@ -99,16 +99,26 @@ struct TagPath {
 }
 
 impl TagPath {
-    /// The switches after the ingress with the flow each holds for this path:
-    /// transit switches forward on the tag, the egress pops it.
-    fn hops(&self) -> Vec<(u64, Vec<Instruction>)> {
-        let mut hops: Vec<(u64, Vec<Instruction>)> = self.links[1..]
-            .iter()
-            .map(|l| {
+    /// The switches after the ingress with the flow each holds for this
+    /// path, matched on the tag and the port the path enters by (a tagged
+    /// frame from anywhere else, a host's own VLAN for one, is not taken
+    /// onto the path): transit switches forward, the egress pops the tag.
+    fn hops(&self) -> Vec<(u64, Match, Vec<Instruction>)> {
+        let tag_match = |in_port: u32| Match {
+            fields: vec![
+                Oxm::InPort(in_port),
+                Oxm::VlanVid(OFPVID_PRESENT | self.tag, None),
+            ],
+        };
+        let mut hops: Vec<(u64, Match, Vec<Instruction>)> = self
+            .links
+            .windows(2)
+            .map(|w| {
                 (
-                    l.src.dpid,
+                    w[1].src.dpid,
+                    tag_match(w[0].dst.port),
                     vec![Instruction::ApplyActions(vec![Action::Output {
-                        port: l.src.port,
+                        port: w[1].src.port,
                         max_len: 0,
                     }])],
                 )
@@ -117,6 +127,7 @@ impl TagPath {
         if let Some(last) = self.links.last() {
             hops.push((
                 last.dst.dpid,
+                tag_match(last.dst.port),
                 vec![
                     Instruction::ApplyActions(vec![Action::PopVlan]),
                     Instruction::GotoTable(DELIVERY_TABLE),
@@ -126,44 +137,27 @@ impl TagPath {
         hops
     }
 
-    fn tag_match(&self) -> Match {
-        Match {
-            fields: vec![Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)],
-        }
-    }
-
-    /// Installs the path's flows after the ingress.
-    fn install(&self, out: &mut Outbox) {
-        for (dpid, instructions) in self.hops() {
-            out.push(
-                dpid,
-                Message::FlowMod(FlowMod {
-                    cookie: COOKIE_TAG,
-                    priority: PRIORITY_TAG,
-                    match_: self.tag_match(),
-                    instructions,
-                    ..flow_mod_defaults()
-                }),
-            );
-        }
-    }
-
-    /// The path's flows on one switch only (after it lost its tables).
-    fn install_at(&self, dpid: u64, out: &mut Outbox) {
-        let mut sub = Outbox::default();
-        self.install(&mut sub);
-        for (d, msgs) in sub.finish() {
-            if d == dpid {
-                for m in msgs {
-                    out.push(d, m);
-                }
+    /// Installs the path's flows after the ingress (on `only` that switch).
+    fn install(&self, only: Option<u64>, out: &mut Outbox) {
+        for (dpid, match_, instructions) in self.hops() {
+            if only.is_none_or(|d| d == dpid) {
+                out.push(
+                    dpid,
+                    Message::FlowMod(FlowMod {
+                        cookie: COOKIE_TAG,
+                        priority: PRIORITY_TAG,
+                        match_,
+                        instructions,
+                        ..flow_mod_defaults()
+                    }),
+                );
             }
         }
     }
 
     /// Removes the path's flows after the ingress.
     fn uninstall(&self, out: &mut Outbox) {
-        for (dpid, _) in self.hops() {
+        for (dpid, match_, _) in self.hops() {
             out.push(
                 dpid,
                 Message::FlowMod(FlowMod {
@@ -171,7 +165,7 @@ impl TagPath {
                     cookie_mask: COOKIE_KIND_MASK,
                     command: FlowModCommand::DeleteStrict,
                     priority: PRIORITY_TAG,
-                    match_: self.tag_match(),
+                    match_,
                     ..flow_mod_defaults()
                 }),
             );
@@ -229,12 +223,14 @@ impl Group {
     }
 }
 
-/// Numbers handed out from 1 to a maximum, and taken back for reuse.
+/// Numbers handed out from 1 to a maximum, and taken back for reuse, oldest
+/// returned first: a tag just freed (its flows' deletes perhaps still on
+/// their way to the switches) is the last to be used again.
 #[derive(Debug)]
 struct Pool {
     next: u32,
     max: u32,
-    free: Vec<u32>,
+    free: VecDeque<u32>,
 }
 
 impl Pool {
@@ -242,12 +238,12 @@ impl Pool {
         Pool {
             next: 1,
             max,
-            free: Vec::new(),
+            free: VecDeque::new(),
         }
     }
 
     fn take(&mut self) -> Option<u32> {
-        self.free.pop().or_else(|| {
+        self.free.pop_front().or_else(|| {
             let n = self.next;
             (n <= self.max).then(|| {
                 self.next += 1;
@@ -257,7 +253,7 @@ impl Pool {
     }
 
     fn give(&mut self, n: u32) {
-        self.free.push(n);
+        self.free.push_back(n);
     }
 }
 
@@ -356,7 +352,7 @@ impl Multipath {
             return None;
         };
         for p in &fresh {
-            p.install(out);
+            p.install(None, out);
         }
         let group = self.new_group(id, paths);
         out.push(src, group.message(GroupModCommand::Add));
@@ -459,12 +455,38 @@ impl Multipath {
             .filter(|(_, g)| removed.iter().any(|l| g.uses(l)))
             .map(|(k, _)| *k)
             .collect();
+        self.repath(hit, topo, out)
+    }
+
+    /// Links appeared: every group whose best paths changed gets them (a
+    /// group made while the fabric was still being discovered, or while a
+    /// link was down, would otherwise keep its detours). Returns the groups
+    /// removed, as [`Multipath::links_removed`] does.
+    pub fn links_added(&mut self, topo: &Topology, out: &mut Outbox) -> Vec<(u64, u32)> {
+        let all: Vec<(u64, u64)> = self.groups.keys().copied().collect();
+        self.repath(all, topo, out)
+    }
+
+    /// Gives the groups in `keys` their current best paths where these
+    /// changed: new paths' flows first, then the group (MODIFY in place),
+    /// then the flows of paths no longer used. Returns the groups removed
+    /// because their egress is unreachable or tags ran out.
+    fn repath(
+        &mut self,
+        keys: Vec<(u64, u64)>,
+        topo: &Topology,
+        out: &mut Outbox,
+    ) -> Vec<(u64, u32)> {
         let mut gone = Vec::new();
-        for (src, dst) in hit {
+        for (src, dst) in keys {
             let Some(old) = self.groups.remove(&(src, dst)) else {
                 continue;
             };
             let links = self.paths_between(topo, src, dst);
+            if links.iter().eq(old.paths.iter().map(|p| &p.links)) {
+                self.groups.insert((src, dst), old);
+                continue;
+            }
             let retagged = (!links.is_empty())
                 .then(|| self.retag(links, &old.paths))
                 .flatten();
@@ -474,7 +496,7 @@ impl Multipath {
                 continue;
             };
             for p in &fresh {
-                p.install(out);
+                p.install(None, out);
             }
             let group = self.new_group(old.id, paths);
             out.push(src, group.message(GroupModCommand::Modify));
@@ -507,7 +529,7 @@ impl Multipath {
         }
         for g in self.groups.values() {
             for p in &g.paths {
-                p.install_at(dpid, out);
+                p.install(Some(dpid), out);
             }
         }
     }

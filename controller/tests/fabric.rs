@@ -732,3 +732,40 @@ fn a_switch_dump_returns_what_the_switch_holds() {
     assert_eq!(token, 9);
     assert!(dump.unwrap_err().contains("disconnected"));
 }
+
+#[test]
+fn groups_take_links_that_appear_later() {
+    // s1 and s2 joined through s3; a second way through s4 is cabled later.
+    let mut net = Net::new(
+        &[(1, 4), (2, 4), (3, 2), (4, 2)],
+        &[((1, 2), (3, 1)), ((3, 2), (2, 2))],
+        &[(1, 1), (2, 1)],
+    );
+    net.start();
+    pingall(&mut net);
+    let paths = |net: &Net| {
+        net.ctrl
+            .view()
+            .groups
+            .into_iter()
+            .find(|g| g.src.0 == 1 && g.dst.0 == 2)
+            .expect("a group from s1 to s2")
+            .paths
+            .len()
+    };
+    assert_eq!(paths(&net), 1);
+    for (a, b) in [((1, 3), (4, 1)), ((4, 2), (2, 3))] {
+        net.links.insert(a, b);
+        net.links.insert(b, a);
+    }
+    net.advance(Duration::from_secs(2));
+    assert_eq!(paths(&net), 2, "the new way is a second path");
+    assert_eq!(net.switches[&1].groups.values().next().unwrap().len(), 2);
+    net.clear_inboxes();
+    for flow in 0..32 {
+        let f = net.flow_frame(0, 1, flow);
+        net.host_sends(0, f);
+    }
+    assert_eq!(net.unicast_received(1), 32);
+    assert_eq!(net.looped, 0);
+}
