@@ -402,7 +402,7 @@ impl Controller {
         self.monitor.switch_ready(dpid, now);
         self.forwarding
             .switch_ready(dpid, &self.topo, &self.hosts, out);
-        self.reinstall_placements();
+        self.reinstall_placements(dpid);
         self.probe_switch(dpid, out);
         self.flooding_stale = true;
         self.version += 1;
@@ -586,10 +586,14 @@ impl Controller {
         let mut out = Outbox::default();
         let (topo, hosts, fwd) = (&self.topo, &self.hosts, &mut self.forwarding);
         for (cookie, route) in self.placements.routes_mut() {
-            if route.state.is_err() {
-                route.state =
-                    fwd.install_route(topo, hosts, (route.src, route.dst), cookie, &mut out);
+            let ips = (route.src, route.dst);
+            if let Ok(old) = &route.state {
+                if fwd.route_current(hosts, ips, old) {
+                    continue;
+                }
+                fwd.remove_route(ips, old, cookie, &mut out);
             }
+            route.state = fwd.install_route(topo, hosts, ips, cookie, &mut out);
         }
         let demands = self.placements.demands();
         if let Some(mp) = self.forwarding.multipath_mut() {
@@ -599,11 +603,18 @@ impl Controller {
         self.placements_applied = self.version();
     }
 
-    /// Flows of installed routes may be gone (a switch reconnected, a group
-    /// was replaced): every route is installed again at the next apply.
-    fn reinstall_placements(&mut self) {
+    /// Switch `dpid` lost its tables: the routes with flows on it (their
+    /// source's flow, their destination's delivery flow) are installed again
+    /// at the next apply.
+    fn reinstall_placements(&mut self, dpid: u64) {
         for (_, route) in self.placements.routes_mut() {
-            route.state = Err("being installed again".into());
+            if route
+                .state
+                .as_ref()
+                .is_ok_and(|i| i.ingress.dpid == dpid || i.egress == dpid)
+            {
+                route.state = Err("being installed again".into());
+            }
         }
     }
 
@@ -669,7 +680,6 @@ impl Controller {
     /// After links or ports changed: pairs whose paths used a `removed`
     /// link move, and flooding follows the new spanning tree.
     fn topology_changed(&mut self, removed: &[Link], out: &mut Outbox) {
-        self.reinstall_placements();
         self.forwarding
             .links_removed(removed, &self.topo, &self.hosts, out);
         self.flooding_stale = true;

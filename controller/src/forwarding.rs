@@ -752,17 +752,8 @@ impl Forwarding {
         };
         let (_, src_at) = locate(&src, "source")?;
         let (dst_mac, dst_at) = locate(&dst, "destination")?;
-        let (ethertype, ips) = match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => (
-                ethertype::IPV4,
-                [Oxm::Ipv4Src(s, None), Oxm::Ipv4Dst(d, None)],
-            ),
-            (IpAddr::V6(s), IpAddr::V6(d)) => (
-                ethertype::IPV6,
-                [Oxm::Ipv6Src(s, None), Oxm::Ipv6Dst(d, None)],
-            ),
-            _ => return Err(format!("{src} and {dst} are of different IP versions")),
-        };
+        let match_ = route_match(src_at.port, src, dst)
+            .ok_or_else(|| format!("{src} and {dst} are of different IP versions"))?;
         let (action, group) = if src_at.dpid == dst_at.dpid {
             (output(dst_at.port), None)
         } else {
@@ -779,14 +770,12 @@ impl Forwarding {
             self.delivery.insert(dst_mac, dst_at);
             (Action::Group(g), Some(g))
         };
-        let mut fields = vec![Oxm::InPort(src_at.port), Oxm::EthType(ethertype)];
-        fields.extend(ips);
         out.push(
             src_at.dpid,
             Message::FlowMod(FlowMod {
                 cookie,
                 priority: PRIORITY_ROUTE,
-                match_: Match { fields },
+                match_,
                 instructions: vec![Instruction::ApplyActions(vec![action])],
                 ..flow_mod_defaults()
             }),
@@ -794,8 +783,50 @@ impl Forwarding {
         Ok(Installed {
             ingress: src_at,
             egress: dst_at.dpid,
+            deliver: dst_at,
             group,
         })
+    }
+
+    /// Whether an installed route still matches the network: both hosts
+    /// where they were, and the same group between their switches.
+    pub fn route_current(
+        &self,
+        hosts: &HostTable,
+        (src, dst): (IpAddr, IpAddr),
+        i: &Installed,
+    ) -> bool {
+        let at = |ip: &IpAddr| hosts.mac_of(ip).and_then(|m| hosts.get(&m)).map(|h| h.at);
+        at(&src) == Some(i.ingress)
+            && at(&dst) == Some(i.deliver)
+            && (i.ingress.dpid == i.egress
+                || self
+                    .multipath()
+                    .and_then(|m| m.group_id(i.ingress.dpid, i.egress))
+                    == i.group)
+    }
+
+    /// Removes an installed route's flow from its ingress switch.
+    pub fn remove_route(
+        &self,
+        (src, dst): (IpAddr, IpAddr),
+        i: &Installed,
+        cookie: u64,
+        out: &mut Outbox,
+    ) {
+        if let Some(match_) = route_match(i.ingress.port, src, dst) {
+            out.push(
+                i.ingress.dpid,
+                Message::FlowMod(FlowMod {
+                    cookie,
+                    cookie_mask: u64::MAX,
+                    command: FlowModCommand::DeleteStrict,
+                    priority: PRIORITY_ROUTE,
+                    match_,
+                    ..flow_mod_defaults()
+                }),
+            );
+        }
     }
 
     /// Removes every flow carrying exactly `cookie` from every switch.
@@ -881,6 +912,25 @@ fn delivery_flow(mac: MacAddr, port: u32) -> Message {
         instructions: vec![Instruction::ApplyActions(vec![output(port)])],
         ..flow_mod_defaults()
     })
+}
+
+/// The match of a placement route's flow: the host port and the IP pair;
+/// None if the addresses are of different versions.
+fn route_match(in_port: u32, src: IpAddr, dst: IpAddr) -> Option<Match> {
+    let (ethertype, ips) = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => (
+            ethertype::IPV4,
+            [Oxm::Ipv4Src(s, None), Oxm::Ipv4Dst(d, None)],
+        ),
+        (IpAddr::V6(s), IpAddr::V6(d)) => (
+            ethertype::IPV6,
+            [Oxm::Ipv6Src(s, None), Oxm::Ipv6Dst(d, None)],
+        ),
+        _ => return None,
+    };
+    let mut fields = vec![Oxm::InPort(in_port), Oxm::EthType(ethertype)];
+    fields.extend(ips);
+    Some(Match { fields })
 }
 
 /// Removes one path flow (exactly this match) from a switch.

@@ -534,6 +534,11 @@ impl Multipath {
         }
     }
 
+    /// The group on `src` for `dst`, if there is one.
+    pub fn group_id(&self, src: u64, dst: u64) -> Option<u32> {
+        self.groups.get(&(src, dst)).map(|g| g.id)
+    }
+
     /// Whether `dpid` holds groups whose statistics are wanted.
     pub fn has_groups(&self, dpid: u64) -> bool {
         self.groups.keys().any(|k| k.0 == dpid)

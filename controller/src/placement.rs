@@ -13,8 +13,11 @@
 //! switch. A batch is identified by its id: posting it again changes
 //! nothing; posting other content under a used id is a conflict.
 //!
-//! Routes are recomputed from the batches whenever hosts or the topology
-//! change (a switch that reconnects comes back without them).
+//! Whenever hosts or the topology change, each installed route is checked
+//! against where its hosts are now and which group joins their switches; a
+//! route whose host moved (or whose address passed to another host), or
+//! whose group was replaced, is installed again (its old flow removed when
+//! the source moved), and a switch that reconnects gets its routes again.
 
 use crate::topology::PortRef;
 use edgeflow_api::model::{self, Node, NodeView, PlacementBatch, PlacementView, RouteView};
@@ -48,6 +51,8 @@ pub struct Installed {
     pub ingress: PortRef,
     /// The destination host's switch.
     pub egress: u64,
+    /// The destination host's port.
+    pub deliver: PortRef,
     /// The select group used (None on one switch).
     pub group: Option<u32>,
 }

@@ -769,3 +769,40 @@ fn groups_take_links_that_appear_later() {
     assert_eq!(net.unicast_received(1), 32);
     assert_eq!(net.looped, 0);
 }
+
+#[test]
+fn a_placement_route_follows_its_destination_when_it_moves() {
+    // s1 - s2 - s3 in a line; web on s1, db on s2, then db moves to s3.
+    let mut net = Net::new(
+        &[(1, 4), (2, 4), (3, 4)],
+        &[((1, 3), (2, 3)), ((2, 4), (3, 3))],
+        &[(1, 1), (2, 1)],
+    );
+    net.start();
+    pingall(&mut net);
+    let batch: edgeflow_api::model::PlacementBatch = serde_json::from_value(serde_json::json!({
+        "id": "b1",
+        "pods": [
+            {"name": "web", "node": "n1", "ip": "10.0.0.1", "traffic": [{"to": "db", "bps": 1e6}]},
+            {"name": "db", "node": "n2", "ip": "10.0.0.2"}
+        ]
+    }))
+    .unwrap();
+    assert_eq!(net.ctrl.put_placement(batch).unwrap().1.state, "installed");
+    net.drive();
+    // db's host moves to another switch and speaks there.
+    net.move_host(1, (3, 1));
+    let f = net.ip_frame(1, 0);
+    net.host_sends(1, f);
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    let f = net.ip_frame(0, 1);
+    net.host_sends(0, f);
+    assert_eq!(net.unicast_received(1), 1, "delivered at its new switch");
+    assert_eq!(
+        net.packet_ins(),
+        before,
+        "by the route's flows, not the controller"
+    );
+    assert_eq!(placement_flows(&net, 1).len(), 1);
+}
