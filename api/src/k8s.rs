@@ -136,28 +136,45 @@ impl std::fmt::Display for AnnotationError {
     }
 }
 
-/// Parses a Kubernetes quantity as bit/s: a decimal number with an optional
-/// suffix k, M, G, T, P (powers of 1000) or Ki, Mi, Gi, Ti, Pi (powers of
-/// 1024). Negative, empty and non-finite values are refused.
+/// Parses a Kubernetes quantity (resource.Quantity's grammar) as bit/s: an
+/// optional sign, a decimal number, then a binary suffix (Ki, Mi, Gi, Ti,
+/// Pi, Ei), a decimal one (m, k, M, G, T, P, E) or an exponent (e3, E6).
+/// Negative and non-finite values are refused.
 pub fn parse_bandwidth(value: &str) -> Option<f64> {
     let v = value.trim();
+    let v = v.strip_prefix('+').unwrap_or(v);
     let split = v
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(v.len());
     let (number, suffix) = v.split_at(split);
+    if number.is_empty() || number == "." {
+        return None;
+    }
     let n: f64 = number.parse().ok()?;
+    let binary = |p: i32| 1024f64.powi(p);
     let scale = match suffix {
         "" => 1.0,
+        "m" => 1e-3,
         "k" => 1e3,
         "M" => 1e6,
         "G" => 1e9,
         "T" => 1e12,
         "P" => 1e15,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0 * 1024.0 * 1024.0,
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
+        "E" => 1e18,
+        "Ki" => binary(1),
+        "Mi" => binary(2),
+        "Gi" => binary(3),
+        "Ti" => binary(4),
+        "Pi" => binary(5),
+        "Ei" => binary(6),
+        exp if exp.starts_with(['e', 'E']) => {
+            let e: i32 = exp[1..]
+                .strip_prefix('+')
+                .unwrap_or(&exp[1..])
+                .parse()
+                .ok()?;
+            10f64.powi(e)
+        }
         _ => return None,
     };
     let bps = n * scale;
@@ -235,7 +252,13 @@ mod tests {
         assert_eq!(parse_bandwidth("1.5G"), Some(1.5e9));
         assert_eq!(parse_bandwidth("10Ki"), Some(10240.0));
         assert_eq!(parse_bandwidth("1000"), Some(1000.0));
-        for bad in ["", "M", "-5M", "5X", "5 M", "1e3", "inf"] {
+        assert_eq!(parse_bandwidth("+5M"), Some(5e6));
+        assert_eq!(parse_bandwidth("1e9"), Some(1e9));
+        assert_eq!(parse_bandwidth("2E6"), Some(2e6));
+        assert_eq!(parse_bandwidth("1E"), Some(1e18));
+        assert_eq!(parse_bandwidth("500m"), Some(0.5));
+        assert_eq!(parse_bandwidth("1Ei"), Some(1024f64.powi(6)));
+        for bad in ["", "M", "-5M", "5X", "5 M", "inf", ".", "1e", "1e99999"] {
             assert_eq!(parse_bandwidth(bad), None, "{bad:?}");
         }
     }

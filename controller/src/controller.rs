@@ -538,6 +538,7 @@ impl Controller {
             let gone = self.hosts.remove_where(|p| p == link.src || p == link.dst);
             if !gone.is_empty() {
                 debug!(count = gone.len(), "forgot hosts learned on a link port");
+                self.forwarding.forget_hosts(&gone, &self.topo, out);
             }
             self.topology_changed(&replaced, out);
             self.links_added = true;

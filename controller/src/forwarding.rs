@@ -845,6 +845,14 @@ impl Forwarding {
         }
     }
 
+    /// Hosts that turned out not to be hosts (learned on what is now known
+    /// to be a link port): their flows go, as for a host that moved.
+    pub fn forget_hosts(&mut self, macs: &[MacAddr], topo: &Topology, out: &mut Outbox) {
+        for &mac in macs {
+            self.host_moved(mac, topo, out);
+        }
+    }
+
     /// A host moved: the flows to and from it point at the old place.
     fn host_moved(&mut self, mac: MacAddr, topo: &Topology, out: &mut Outbox) {
         self.paths.retain(|(s, d), _| *s != mac && *d != mac);
