@@ -160,7 +160,7 @@ impl Controller {
     /// Asks switch `dpid` for its flow and group tables; the answer comes
     /// from [`Controller::poll_switch_dump`] with `token`. False if the
     /// switch is not connected and ready.
-    pub fn request_switch_dump(&mut self, dpid: u64, token: u64) -> bool {
+    pub fn request_switch_dump(&mut self, dpid: u64, token: u64, now: Instant) -> bool {
         let Some(&conn) = self.by_dpid.get(&dpid) else {
             return false;
         };
@@ -169,7 +169,7 @@ impl Controller {
         };
         let [flows, groups] = dump::requests();
         let (flow_xid, group_xid) = (s.send(flows), s.send(groups));
-        self.dumps.start(token, dpid, flow_xid, group_xid);
+        self.dumps.start(now, token, dpid, (flow_xid, group_xid));
         self.pending.push(conn);
         true
     }
@@ -259,6 +259,7 @@ impl Controller {
             self.flush(out);
         }
         self.rebalance(now);
+        self.dumps.expire(now);
         self.apply_placements();
     }
 
@@ -294,6 +295,7 @@ impl Controller {
             .chain(self.discovery.poll_timeout())
             .chain(self.monitor.poll_timeout())
             .chain(self.forwarding.multipath().and_then(|m| m.poll_timeout()))
+            .chain(self.dumps.poll_timeout())
             .min()
     }
 
@@ -490,6 +492,7 @@ impl Controller {
                     mp.group_stats(dpid, now, &stats);
                 }
             }
+            Message::Error(_) if self.dumps.error(dpid, msg.xid) => {}
             Message::Error(e) => {
                 warn!(dpid = format!("{dpid:016x}"), xid = msg.xid, error = ?e, "switch reported an error")
             }

@@ -105,7 +105,7 @@ pub async fn run(
             Some(cmd) = commands.recv() => match cmd {
                 Command::SwitchDump(dpid, reply) => {
                     next_token += 1;
-                    if controller.request_switch_dump(dpid, next_token) {
+                    if controller.request_switch_dump(dpid, next_token, std::time::Instant::now()) {
                         dumps.insert(next_token, reply);
                     } else {
                         let msg = format!("switch {dpid:016x} is not connected");

@@ -710,7 +710,7 @@ fn a_switch_dump_returns_what_the_switch_holds() {
     let mut net = fat_tree();
     net.start();
     pingall(&mut net);
-    assert!(net.ctrl.request_switch_dump(21, 7));
+    assert!(net.ctrl.request_switch_dump(21, 7, net.now));
     net.drive();
     let (token, dump) = net.ctrl.poll_switch_dump().expect("answered");
     let dump = dump.unwrap();
@@ -724,8 +724,8 @@ fn a_switch_dump_returns_what_the_switch_holds() {
     );
     assert!(net.ctrl.poll_switch_dump().is_none());
     // A switch that is not there, or that leaves before answering.
-    assert!(!net.ctrl.request_switch_dump(99, 8));
-    assert!(net.ctrl.request_switch_dump(22, 9));
+    assert!(!net.ctrl.request_switch_dump(99, 8, net.now));
+    assert!(net.ctrl.request_switch_dump(22, 9, net.now));
     let conn = net.switches[&22].conn;
     net.ctrl.handle_disconnect(conn);
     let (token, dump) = net.ctrl.poll_switch_dump().expect("answered");
