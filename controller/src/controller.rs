@@ -269,6 +269,18 @@ impl Controller {
     /// a forecast of calmer averages, and a rise the forecast sees coming is
     /// made room for.
     fn rebalance(&mut self, now: Instant) {
+        if !self
+            .forwarding
+            .multipath()
+            .is_some_and(|m| m.rebalance_due(now))
+        {
+            return;
+        }
+        let referenced: std::collections::HashSet<u32> = self
+            .forwarding
+            .group_refs()
+            .chain(self.placements.group_refs())
+            .collect();
         let Some(mp) = self.forwarding.multipath_mut() else {
             return;
         };
@@ -283,7 +295,7 @@ impl Controller {
         };
         let capacity = |l: Link| monitor.rates(l.src).and_then(|r| r.speed_bps);
         let mut out = Outbox::default();
-        mp.rebalance(now, load, capacity, &mut out);
+        mp.rebalance(now, &referenced, load, capacity, &mut out);
         self.flush(out);
     }
 

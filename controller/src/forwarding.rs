@@ -179,6 +179,14 @@ impl Forwarding {
         }
     }
 
+    /// The groups that host-pair flows send into.
+    pub fn group_refs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.paths.values().flatten().filter_map(|h| match h.out {
+            Via::Group(g) => Some(g),
+            Via::Port(_) => None,
+        })
+    }
+
     /// The multipath groups, when multipath is on.
     pub fn multipath(&self) -> Option<&Multipath> {
         self.multipath.as_ref()

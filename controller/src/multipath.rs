@@ -50,7 +50,7 @@ use edgeflow_proto::ofp::{
 };
 use edgeflow_proto::packet::ethertype;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
@@ -64,6 +64,8 @@ const PRIORITY_TAG: u16 = 2000;
 /// detour through the far side of the fabric costs more capacity than it
 /// frees (and a demand that has only one short path keeps it).
 const MAX_EXTRA_HOPS: usize = 1;
+/// Rebalancing periods a group stays while nothing uses it.
+const IDLE_PERIODS: u32 = 3;
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
 
@@ -200,6 +202,8 @@ struct Group {
     counted: Option<(Instant, Vec<u64>)>,
     /// Measured rate per bucket, bit/s.
     rates: Vec<f64>,
+    /// Rebalancing periods in a row without a flow using the group or traffic through it.
+    idle: u32,
 }
 
 impl Group {
@@ -386,6 +390,7 @@ impl Multipath {
             paths,
             weights,
             counted: None,
+            idle: 0,
         }
     }
 
@@ -595,9 +600,44 @@ impl Multipath {
     /// Recomputes the weights if a rebalancing period has passed. `load(l)`
     /// is the planned load of a link and `capacity(l)` its capacity, in
     /// bit/s; groups crossing a link of unknown capacity keep their weights.
+    /// Whether [`Multipath::rebalance`] has work to do at `now`.
+    pub fn rebalance_due(&self, now: Instant) -> bool {
+        self.next_rebalance.is_none_or(|t| now >= t)
+    }
+
+    /// Removes the groups that no flow has used (`referenced` holds the ids
+    /// flows point at) and that carried nothing for [`IDLE_PERIODS`]
+    /// rebalancing periods, freeing their tags for other pairs of switches.
+    fn collect_unused(&mut self, referenced: &HashSet<u32>, out: &mut Outbox) {
+        let mut unused = Vec::new();
+        for (key, g) in self.groups.iter_mut() {
+            if referenced.contains(&g.id) || g.rates.iter().any(|&r| r > 0.0) {
+                g.idle = 0;
+            } else {
+                g.idle += 1;
+                if g.idle >= IDLE_PERIODS {
+                    unused.push(*key);
+                }
+            }
+        }
+        for key in unused {
+            if let Some(g) = self.groups.remove(&key) {
+                debug!(
+                    src = format!("{:016x}", key.0),
+                    dst = format!("{:016x}", key.1),
+                    "removing an unused group"
+                );
+                self.remove(key.0, &g, out);
+            }
+        }
+    }
+
+    /// Every rebalancing period: removes unused groups (see
+    /// [`Multipath::collect_unused`]), then recomputes the weights.
     pub fn rebalance(
         &mut self,
         now: Instant,
+        referenced: &HashSet<u32>,
         load: impl Fn(Link) -> Option<f64>,
         capacity: impl Fn(Link) -> Option<f64>,
         out: &mut Outbox,
@@ -611,6 +651,7 @@ impl Multipath {
             _ => {}
         }
         self.next_rebalance = Some(now + self.config.rebalance);
+        self.collect_unused(referenced, out);
         let mut keys: Vec<(u64, u64)> = self.groups.keys().copied().collect();
         keys.sort_unstable();
         let mut index: HashMap<Link, usize> = HashMap::new();

@@ -261,6 +261,14 @@ impl Placements {
         })
     }
 
+    /// The groups installed routes send into.
+    pub fn group_refs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.batches
+            .values()
+            .flat_map(|b| &b.routes)
+            .filter_map(|r| r.state.as_ref().ok()?.group)
+    }
+
     /// Expected rate between pairs of switches, from installed routes.
     pub fn demands(&self) -> BTreeMap<(u64, u64), f64> {
         let mut d = BTreeMap::new();

@@ -2,9 +2,10 @@
 
 mod sim;
 
+use edgeflow_controller::forwarding::COOKIE_PATH;
 use edgeflow_controller::multipath::COOKIE_TAG;
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
-use edgeflow_proto::ofp::{ErrorType, Hello, HelloElem, Message};
+use edgeflow_proto::ofp::{self, ErrorType, Hello, HelloElem, Message};
 use sim::{fat_tree, Net};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -805,4 +806,63 @@ fn a_placement_route_follows_its_destination_when_it_moves() {
         "by the route's flows, not the controller"
     );
     assert_eq!(placement_flows(&net, 1).len(), 1);
+}
+
+#[test]
+fn groups_nobody_uses_are_removed_and_their_tags_freed() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    assert!(!net.ctrl.view().groups.is_empty());
+    // Every pair's ingress flow idles out (as the switches would report).
+    let expired: Vec<(u64, ofp::FlowRemoved)> = net
+        .switches
+        .values()
+        .flat_map(|sw| {
+            sw.flows
+                .iter()
+                .filter(|f| f.cookie == COOKIE_PATH && f.table == 0)
+                .map(|f| {
+                    (
+                        sw.conn,
+                        ofp::FlowRemoved {
+                            cookie: f.cookie,
+                            priority: f.priority,
+                            reason: ofp::FlowRemovedReason::IdleTimeout,
+                            table_id: 0,
+                            duration_sec: 60,
+                            duration_nsec: 0,
+                            idle_timeout: 60,
+                            hard_timeout: 0,
+                            packet_count: 1,
+                            byte_count: 64,
+                            match_: ofp::Match {
+                                fields: f.fields.clone(),
+                            },
+                        },
+                    )
+                })
+        })
+        .collect();
+    for (conn, fr) in expired {
+        net.switch_says(conn, 0, Message::FlowRemoved(fr));
+    }
+    for sw in net.switches.values_mut() {
+        sw.flows
+            .retain(|f| !(f.cookie == COOKIE_PATH && f.table == 0));
+    }
+    net.drive();
+    assert_eq!(net.ctrl.stats().paths, 0, "every pair idled out");
+    for _ in 0..45 {
+        net.advance(Duration::from_secs(1));
+    }
+    assert!(net.ctrl.view().groups.is_empty(), "unused groups removed");
+    assert!(net.switches.values().all(|sw| sw.groups.is_empty()));
+    assert!(net
+        .switches
+        .values()
+        .all(|sw| sw.flows.iter().all(|f| f.cookie != COOKIE_TAG)));
+    // Traffic brings them back.
+    pingall(&mut net);
+    assert!(!net.ctrl.view().groups.is_empty());
 }
