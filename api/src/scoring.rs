@@ -60,6 +60,8 @@ pub struct Index<'a> {
     out: HashMap<u64, Vec<&'a LinkView>>,
     /// Node name to attachment.
     nodes: HashMap<&'a str, End>,
+    /// Hosts by the port they are attached to.
+    hosts: HashMap<(u64, u32), &'a crate::model::HostView>,
 }
 
 fn spare(l: &LinkView, forecast: bool) -> Option<f64> {
@@ -89,11 +91,17 @@ impl<'a> Index<'a> {
             .iter()
             .filter_map(|n| Some((n.name.as_str(), n.attachment?)))
             .collect();
+        let hosts = topo
+            .hosts
+            .iter()
+            .map(|h| ((h.dpid.0, h.port_no), h))
+            .collect();
         Index {
             topo,
             by_src,
             out,
             nodes,
+            hosts,
         }
     }
 
@@ -104,15 +112,10 @@ impl<'a> Index<'a> {
 
     /// Spare bandwidth at a node (access port and its switch's uplinks).
     pub fn node_capacity(&self, at: End) -> Capacity {
-        let access = self
-            .topo
-            .hosts
-            .iter()
-            .find(|h| h.dpid == at.dpid && h.port_no == at.port_no)
-            .and_then(|h| {
-                let busy = h.tx_bps.unwrap_or(0.0).max(h.rx_bps.unwrap_or(0.0));
-                Some((h.speed_bps? - busy).max(0.0))
-            });
+        let access = self.hosts.get(&(at.dpid.0, at.port_no)).and_then(|h| {
+            let busy = h.tx_bps.unwrap_or(0.0).max(h.rx_bps.unwrap_or(0.0));
+            Some((h.speed_bps? - busy).max(0.0))
+        });
         let uplinks = self.out.get(&at.dpid.0);
         let uplink = |forecast: bool| -> Option<f64> {
             uplinks.map(|ls| ls.iter().map(|l| spare(l, forecast)).sum::<Option<f64>>())?
