@@ -34,6 +34,8 @@ pub struct Config {
     pub echo_timeout_ms: u64,
     /// Idle timeout of host-pair flows, seconds.
     pub flow_idle_timeout_s: u16,
+    /// Hosts silent this long, seconds, with no flow carrying their traffic, are forgotten.
+    pub host_idle_timeout_s: u64,
     /// Key signing LLDP probes (hex). When absent, a random key is made once
     /// and kept in the state database.
     pub lldp_key: Option<String>,
@@ -97,6 +99,7 @@ impl Default for Config {
             echo_interval_ms: 5000,
             echo_timeout_ms: 15000,
             flow_idle_timeout_s: 60,
+            host_idle_timeout_s: 300,
             lldp_key: None,
             state: PathBuf::from("/var/lib/edgeflow/state.redb"),
             stats_interval_ms: 1000,
@@ -173,6 +176,9 @@ impl Config {
             .is_some_and(|k| decode_hex(k).is_none())
         {
             return bad("lldp_key must be an even number of hex digits");
+        }
+        if self.host_idle_timeout_s == 0 {
+            return bad("host_idle_timeout_s must be positive");
         }
         if self.flow_idle_timeout_s == 0 {
             return bad("flow_idle_timeout_s must be positive (idle pairs' flows must expire)");
@@ -261,6 +267,7 @@ impl Config {
             None => stored_key.to_vec(),
         };
         Ok(ControllerConfig {
+            host_idle: Duration::from_secs(self.host_idle_timeout_s),
             session: SessionConfig {
                 echo_interval: Duration::from_millis(self.echo_interval_ms),
                 echo_timeout: Duration::from_millis(self.echo_timeout_ms),

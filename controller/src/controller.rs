@@ -50,7 +50,12 @@ pub struct ControllerConfig {
     pub forwarding: ForwardingConfig,
     /// Port statistics polling.
     pub stats: StatsConfig,
+    /// Hosts silent this long, with no flow carrying their traffic, are forgotten.
+    pub host_idle: std::time::Duration,
 }
+
+/// How often hosts are checked for aging.
+const HOST_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Counters for operators.
 #[derive(Debug, Default, Clone, Copy)]
@@ -90,6 +95,8 @@ pub struct Controller {
     flooding_stale: bool,
     /// Links appeared since the groups' paths were last recomputed.
     links_added: bool,
+    /// When hosts are next checked for aging.
+    next_host_check: Option<Instant>,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
     closing: VecDeque<(ConnId, String)>,
@@ -114,6 +121,7 @@ impl Controller {
             dumps: Dumps::default(),
             flooding_stale: false,
             links_added: false,
+            next_host_check: None,
             config,
             sessions: HashMap::new(),
             by_dpid: HashMap::new(),
@@ -259,8 +267,36 @@ impl Controller {
             self.flush(out);
         }
         self.rebalance(now);
+        self.expire_hosts(now);
         self.dumps.expire(now);
         self.apply_placements();
+    }
+
+    /// Forgets, once per [`HOST_CHECK`], the hosts silent for the host idle
+    /// timeout whose traffic no flow and no placement route carries; their
+    /// remaining flows are removed.
+    fn expire_hosts(&mut self, now: Instant) {
+        if self.next_host_check.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_host_check = Some(now + HOST_CHECK);
+        let mut active = self.forwarding.active_hosts();
+        active.extend(
+            self.placements
+                .route_ips()
+                .filter_map(|ip| self.hosts.mac_of(&ip)),
+        );
+        let gone = self
+            .hosts
+            .expire(now, self.config.host_idle, |m| active.contains(m));
+        if gone.is_empty() {
+            return;
+        }
+        debug!(count = gone.len(), "hosts aged out");
+        let mut out = Outbox::default();
+        self.forwarding.forget_hosts(&gone, &self.topo, &mut out);
+        self.flush(out);
+        self.version += 1;
     }
 
     /// Recomputes the multipath weights when a rebalancing period has

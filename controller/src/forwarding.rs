@@ -179,6 +179,12 @@ impl Forwarding {
         }
     }
 
+    /// The hosts whose traffic flows carry (their pairs' flows are
+    /// installed and have not idled out).
+    pub fn active_hosts(&self) -> HashSet<MacAddr> {
+        self.paths.keys().flat_map(|&(s, d)| [s, d]).collect()
+    }
+
     /// The groups that host-pair flows send into.
     pub fn group_refs(&self) -> impl Iterator<Item = u32> + '_ {
         self.paths.values().flatten().filter_map(|h| match h.out {

@@ -109,14 +109,41 @@ impl HostTable {
             .filter(|h| at(h.at))
             .map(|h| h.mac)
             .collect();
-        for mac in &gone {
+        self.remove(&gone);
+        gone
+    }
+
+    /// Forgets the hosts not seen for `idle` (their last packet to the
+    /// controller is that old) unless `active(mac)` says flows still carry
+    /// their traffic (a host whose flows are installed stops reaching the
+    /// controller); returns their MACs.
+    pub fn expire(
+        &mut self,
+        now: Instant,
+        idle: std::time::Duration,
+        active: impl Fn(&MacAddr) -> bool,
+    ) -> Vec<MacAddr> {
+        let gone: Vec<MacAddr> = self
+            .by_mac
+            .values()
+            .filter(|h| now.saturating_duration_since(h.last_seen) >= idle && !active(&h.mac))
+            .map(|h| h.mac)
+            .collect();
+        self.remove(&gone);
+        gone
+    }
+
+    fn remove(&mut self, macs: &[MacAddr]) {
+        for mac in macs {
             if let Some(h) = self.by_mac.remove(mac) {
                 for ip in h.ips {
-                    self.by_ip.remove(&ip);
+                    // The address may have passed to another host since.
+                    if self.by_ip.get(&ip) == Some(mac) {
+                        self.by_ip.remove(&ip);
+                    }
                 }
             }
         }
-        gone
     }
 
     /// All hosts, ordered by MAC.
@@ -194,5 +221,26 @@ mod tests {
         assert_eq!(t.remove_where(|p| p.dpid == 1), vec![A]);
         assert_eq!(t.len(), 1);
         assert_eq!(t.mac_of(&"10.0.0.1".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn silent_hosts_expire_and_an_address_that_moved_stays_with_its_new_host() {
+        let t0 = Instant::now();
+        let mut t = HostTable::default();
+        let (a, b) = (MacAddr([0, 0, 0, 0, 0, 1]), MacAddr([0, 0, 0, 0, 0, 2]));
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let at = PortRef { dpid: 1, port: 1 };
+        t.learn(a, Some(ip), at, t0);
+        let later = t0 + std::time::Duration::from_secs(200);
+        t.learn(b, Some(ip), PortRef { dpid: 1, port: 2 }, later);
+        let idle = std::time::Duration::from_secs(300);
+        assert!(t.expire(t0 + idle, idle, |_| false) == vec![a]);
+        assert_eq!(t.mac_of(&ip), Some(b), "b's address survives a's expiry");
+        assert!(
+            t.expire(later + idle, idle, |m| *m == b).is_empty(),
+            "b is active"
+        );
+        assert_eq!(t.expire(later + idle, idle, |_| false), vec![b]);
+        assert!(t.is_empty() && t.mac_of(&ip).is_none());
     }
 }

@@ -261,6 +261,15 @@ impl Placements {
         })
     }
 
+    /// The addresses of installed routes' ends.
+    pub fn route_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.batches
+            .values()
+            .flat_map(|b| &b.routes)
+            .filter(|r| r.state.is_ok())
+            .flat_map(|r| [r.src, r.dst])
+    }
+
     /// The groups installed routes send into.
     pub fn group_refs(&self) -> impl Iterator<Item = u32> + '_ {
         self.batches

@@ -808,13 +808,9 @@ fn a_placement_route_follows_its_destination_when_it_moves() {
     assert_eq!(placement_flows(&net, 1).len(), 1);
 }
 
-#[test]
-fn groups_nobody_uses_are_removed_and_their_tags_freed() {
-    let mut net = fat_tree();
-    net.start();
-    pingall(&mut net);
-    assert!(!net.ctrl.view().groups.is_empty());
-    // Every pair's ingress flow idles out (as the switches would report).
+/// Every pair's ingress flow idles out: the switches drop them and report
+/// it, as Open vSwitch does after the idle timeout.
+fn expire_pair_flows(net: &mut Net) {
     let expired: Vec<(u64, ofp::FlowRemoved)> = net
         .switches
         .values()
@@ -852,6 +848,15 @@ fn groups_nobody_uses_are_removed_and_their_tags_freed() {
             .retain(|f| !(f.cookie == COOKIE_PATH && f.table == 0));
     }
     net.drive();
+}
+
+#[test]
+fn groups_nobody_uses_are_removed_and_their_tags_freed() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    assert!(!net.ctrl.view().groups.is_empty());
+    expire_pair_flows(&mut net);
     assert_eq!(net.ctrl.stats().paths, 0, "every pair idled out");
     for _ in 0..45 {
         net.advance(Duration::from_secs(1));
@@ -865,4 +870,37 @@ fn groups_nobody_uses_are_removed_and_their_tags_freed() {
     // Traffic brings them back.
     pingall(&mut net);
     assert!(!net.ctrl.view().groups.is_empty());
+}
+
+#[test]
+fn silent_hosts_age_out_unless_flows_carry_their_traffic() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    // Flows still carry every pair: nobody is forgotten.
+    for _ in 0..31 {
+        net.advance(Duration::from_secs(10));
+    }
+    assert_eq!(net.ctrl.stats().hosts, 16);
+    expire_pair_flows(&mut net);
+    for _ in 0..31 {
+        net.advance(Duration::from_secs(10));
+    }
+    assert_eq!(
+        net.ctrl.stats().hosts,
+        0,
+        "silent and without flows for 5 minutes"
+    );
+    assert!(
+        net.switches
+            .values()
+            .all(|sw| sw.flows.iter().all(|f| f.table != 1)),
+        "their delivery flows are gone"
+    );
+    pingall(&mut net);
+    assert_eq!(
+        net.ctrl.stats().hosts,
+        16,
+        "and they come back when they speak"
+    );
 }

@@ -54,6 +54,7 @@ pub fn config() -> ControllerConfig {
             speed_overrides: Default::default(),
             default_speed: Some(10_000_000),
         },
+        host_idle: Duration::from_secs(300),
     }
 }
 
