@@ -27,7 +27,10 @@
 //!
 //! Each bucket watches its first port, so the ingress switch itself skips a
 //! path whose first link went down; any other failure is repaired as soon as
-//! the controller hears of it (PORT_STATUS or a missing LLDP probe).
+//! the controller hears of it (PORT_STATUS or a missing LLDP probe). When
+//! links appear, groups whose best paths changed take them. A group that no
+//! flow or placement route uses and that carried nothing for
+//! [`IDLE_PERIODS`] rebalancing periods is removed and its tags freed.
 //!
 //! **Weights** start as an equal split over the shortest of the paths. Every
 //! rebalancing period they are recomputed to minimise the maximum link
