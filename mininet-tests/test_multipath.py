@@ -1,9 +1,9 @@
 """Weighted multipath on real Open vSwitch: two sites joined by four
 link-disjoint paths (sA - m1..m4 - sB), every link 10 Mbit/s (htb).
 
-1. Capacity: 4 host pairs between the sites, 8 TCP connections each, carry
+1. Capacity: 4 host pairs between the sites, 16 TCP connections each, carry
    together at least 3x what one TCP connection gets on one path, measured
-   in the same run (sA's select group hashes the 32 connections over the 4
+   in the same run (sA's select group hashes the 64 connections over the 4
    paths).
 2. Rebalancing: with UDP background traffic on the m1 path only (bgA on m1
    to bgB on sB) while the sites exchange TCP traffic, the weight of the m1
@@ -27,6 +27,9 @@ BW = 10
 DURATION = 10
 REBALANCE_MS = 2000
 MIN_RATIO = 3.0
+# Connections per host pair: the select group hashes connections, so the
+# more there are, the more evenly the four paths fill.
+STREAMS = 16
 SITE_A, SITE_B, M1 = 0x0A01, 0x0A02, 0x0B01
 
 
@@ -94,13 +97,13 @@ def test_multipath_capacity_and_rebalancing(nets, edgeflow_factory):
         # ---- 1. capacity ---------------------------------------------------
         one = harness.iperf3(net, "hA1", "hB1", duration=DURATION)
         rates, loads = middle_loads(net, lambda: harness.iperf3_parallel(
-            net, site_pairs(), duration=DURATION, streams=8))
+            net, site_pairs(), duration=DURATION, streams=STREAMS))
         total = sum(r or 0 for r in rates)
         result.update(one_path_mbps=round(one, 2), parallel_mbps=[r and round(r, 2) for r in rates],
                       total_mbps=round(total, 2), ratio=round(total / one, 2), path_mbps=loads)
-        print("\n[multipath] one connection %.1f Mbit/s; 4 pairs x 8 connections %.1f Mbit/s "
+        print("\n[multipath] one connection %.1f Mbit/s; 4 pairs x %d connections %.1f Mbit/s "
               "(%s; per path %s); ratio %.2f"
-              % (one, total, ["%.1f" % (r or 0) for r in rates], loads, total / one))
+              % (one, STREAMS, total, ["%.1f" % (r or 0) for r in rates], loads, total / one))
         assert all(rates), "some transfers failed: %s" % rates
         assert total >= MIN_RATIO * one, "%.1f Mbit/s < %.1f x %.1f" % (total, MIN_RATIO, one)
 
