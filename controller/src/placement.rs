@@ -39,6 +39,16 @@ pub enum PlacementError {
     /// The id is taken by a different batch.
     #[error("placement {0:?} exists with other content; delete it first")]
     Conflict(String),
+    /// Another batch already routes this pair of addresses (one flow per pair).
+    #[error("traffic {src} -> {dst} is already routed by placement {other:?}")]
+    Overlap {
+        /// Source address.
+        src: IpAddr,
+        /// Destination address.
+        dst: IpAddr,
+        /// The batch that routes it.
+        other: String,
+    },
     /// No such batch or node.
     #[error("no {0}")]
     NotFound(String),
@@ -220,6 +230,18 @@ impl Placements {
             };
         }
         let routes = routes_of(&spec)?;
+        for (id, b) in &self.batches {
+            if let Some(r) = routes
+                .iter()
+                .find(|r| b.routes.iter().any(|o| (o.src, o.dst) == (r.src, r.dst)))
+            {
+                return Err(PlacementError::Overlap {
+                    src: r.src,
+                    dst: r.dst,
+                    other: id.clone(),
+                });
+            }
+        }
         self.next_seq += 1;
         let stored = StoredBatch {
             seq: self.next_seq,
@@ -420,5 +442,16 @@ mod tests {
         b2.id = "b2".into();
         p.put(b2).unwrap();
         assert_eq!(p.stored("b2").unwrap().seq, 8);
+        // A third batch routing a pair another batch routes is refused.
+        let b3 = batch(serde_json::json!({"id": "b3", "pods": [
+            {"name": "x", "node": "n1", "ip": "10.0.0.5", "traffic": [{"to": "10.0.0.6", "bps": 1}]}]}));
+        p.put(b3.clone()).unwrap();
+        let mut b4 = b3;
+        b4.id = "b4".into();
+        let err = p.put(b4).unwrap_err();
+        assert!(
+            matches!(err, PlacementError::Overlap { ref other, .. } if other == "b3"),
+            "{err}"
+        );
     }
 }

@@ -201,7 +201,7 @@ pub async fn run(
 fn api_error(e: PlacementError) -> ApiError {
     let status = match e {
         PlacementError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        PlacementError::Conflict(_) => StatusCode::CONFLICT,
+        PlacementError::Conflict(_) | PlacementError::Overlap { .. } => StatusCode::CONFLICT,
         PlacementError::NotFound(_) => StatusCode::NOT_FOUND,
     };
     ApiError::new(status, e.to_string())
@@ -216,10 +216,10 @@ fn store_then<T: Send + 'static>(
     records: &std::sync::mpsc::Sender<RecordWrite>,
     (kind, key, value): (Record, String, Option<Vec<u8>>),
     reply: oneshot::Sender<Result<T, ApiError>>,
-    answer: T,
+    answer: Result<T, ApiError>,
 ) {
     let done = Box::new(move |r: Result<(), StorageError>| {
-        let _ = reply.send(r.map(|()| answer).map_err(storage_error));
+        let _ = reply.send(r.map_err(storage_error).and(answer));
     });
     if let Err(e) = records.send(RecordWrite {
         kind,
@@ -248,31 +248,43 @@ fn command(
                 records,
                 (Record::Node, node.name.clone(), json(&node)),
                 reply,
-                view,
+                Ok(view),
             ),
             Err(e) => drop(reply.send(Err(api_error(e)))),
         },
-        Command::DeleteNode(name, reply) => match controller.delete_node(&name) {
-            Ok(()) => store_then(records, (Record::Node, name, None), reply, ()),
-            Err(e) => drop(reply.send(Err(api_error(e)))),
-        },
+        Command::DeleteNode(name, reply) => {
+            let answer = controller.delete_node(&name).map_err(api_error);
+            store_then(records, (Record::Node, name, None), reply, answer)
+        }
+        // A batch seen again is stored again, and deleting an unknown batch
+        // deletes its record anyway: a client retrying after a failed store
+        // leaves memory and disk agreeing.
         Command::PutPlacement(batch, reply) => match controller.put_placement(batch) {
-            Ok((true, view)) => {
+            Ok((created, view)) => {
                 let stored = controller.stored_placement(&view.id).and_then(json);
                 let key = view.id.clone();
+                let status = if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
                 store_then(
                     records,
                     (Record::Placement, key, stored),
                     reply,
-                    (StatusCode::CREATED, view),
+                    Ok((status, view)),
                 )
             }
-            Ok((false, view)) => drop(reply.send(Ok((StatusCode::OK, view)))),
             Err(e) => drop(reply.send(Err(api_error(e)))),
         },
         Command::DeletePlacement(id, reply) => match controller.delete_placement(&id) {
-            Ok(view) => store_then(records, (Record::Placement, id, None), reply, view),
-            Err(e) => drop(reply.send(Err(api_error(e)))),
+            Ok(view) => store_then(records, (Record::Placement, id, None), reply, Ok(view)),
+            Err(e) => store_then(
+                records,
+                (Record::Placement, id, None),
+                reply,
+                Err(api_error(e)),
+            ),
         },
         Command::SwitchDump(..) => unreachable!("switch dumps are answered by the event loop"),
     }
