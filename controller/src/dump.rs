@@ -73,13 +73,16 @@ impl Dumps {
         });
     }
 
-    /// A multipart reply part from `dpid`; true if it belonged to a dump.
-    pub fn reply(&mut self, dpid: u64, xid: u32, more: bool, body: &MultipartReplyBody) -> bool {
-        let Some(i) = self
-            .pending
+    /// The dump under way that sent transaction `xid` to `dpid`.
+    fn find(&self, dpid: u64, xid: u32) -> Option<usize> {
+        self.pending
             .iter()
             .position(|p| p.dpid == dpid && (p.flow_xid == xid || p.group_xid == xid))
-        else {
+    }
+
+    /// A multipart reply part from `dpid`; true if it belonged to a dump.
+    pub fn reply(&mut self, dpid: u64, xid: u32, more: bool, body: &MultipartReplyBody) -> bool {
+        let Some(i) = self.find(dpid, xid) else {
             return false;
         };
         let p = &mut self.pending[i];
@@ -111,11 +114,7 @@ impl Dumps {
     /// The switch answered transaction `xid` with an error: if it was a
     /// dump's request, the dump fails; true if so.
     pub fn error(&mut self, dpid: u64, xid: u32) -> bool {
-        let Some(i) = self
-            .pending
-            .iter()
-            .position(|p| p.dpid == dpid && (p.flow_xid == xid || p.group_xid == xid))
-        else {
+        let Some(i) = self.find(dpid, xid) else {
             return false;
         };
         let p = self.pending.swap_remove(i);
