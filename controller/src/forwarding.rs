@@ -354,7 +354,7 @@ impl Forwarding {
                 _ => None,
             };
             match hosts.learn(src, src_ip, at, now) {
-                Learned::Known => {}
+                Learned::Known | Learned::Refused => {}
                 Learned::New => hosts_changed = true,
                 Learned::Moved { .. } => {
                     hosts_changed = true;

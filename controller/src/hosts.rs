@@ -32,13 +32,23 @@ pub enum Learned {
         /// Where it was before.
         from: PortRef,
     },
+    /// A new host on a port that already has [`MAX_HOSTS_PER_PORT`]: not learned.
+    Refused,
 }
+
+/// Most hosts learned on one edge port (a node with many pods behind a
+/// bridge has hundreds; a host inventing source addresses has more).
+pub const MAX_HOSTS_PER_PORT: usize = 4096;
+/// Most IP addresses kept for one host.
+pub const MAX_IPS_PER_HOST: usize = 64;
 
 /// The host table, indexed by MAC and by IP address.
 #[derive(Debug, Default)]
 pub struct HostTable {
     by_mac: BTreeMap<MacAddr, Host>,
     by_ip: HashMap<IpAddr, MacAddr>,
+    /// Hosts per edge port.
+    per_port: HashMap<PortRef, usize>,
 }
 
 impl HostTable {
@@ -51,7 +61,18 @@ impl HostTable {
         at: PortRef,
         now: Instant,
     ) -> Learned {
+        let known = self.by_mac.get(&mac);
+        if known.is_none()
+            && self
+                .per_port
+                .get(&at)
+                .is_some_and(|&n| n >= MAX_HOSTS_PER_PORT)
+        {
+            return Learned::Refused;
+        }
+        let room = known.is_none_or(|h| h.ips.len() < MAX_IPS_PER_HOST);
         let ip = ip.filter(|ip| !ip.is_unspecified() && !ip.is_multicast());
+        let ip = ip.filter(|ip| room || known.is_some_and(|h| h.ips.contains(ip)));
         if let Some(ip) = ip.filter(|ip| self.by_ip.get(ip) != Some(&mac)) {
             // An address belongs to one host at a time (the newest claim wins).
             if let Some(old) = self.by_ip.insert(ip, mac) {
@@ -68,6 +89,8 @@ impl HostTable {
                 let new_ip = ip.is_some_and(|ip| h.ips.insert(ip));
                 if h.at != at {
                     let from = std::mem::replace(&mut h.at, at);
+                    self.count(from, false);
+                    self.count(at, true);
                     Learned::Moved { from }
                 } else if new_ip {
                     Learned::New
@@ -76,6 +99,7 @@ impl HostTable {
                 }
             }
             None => {
+                self.count(at, true);
                 self.by_mac.insert(
                     mac,
                     Host {
@@ -133,9 +157,23 @@ impl HostTable {
         gone
     }
 
+    /// Counts a host in (`true`) or out of a port.
+    fn count(&mut self, at: PortRef, arrives: bool) {
+        let n = self.per_port.entry(at).or_default();
+        if arrives {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_port.remove(&at);
+            }
+        }
+    }
+
     fn remove(&mut self, macs: &[MacAddr]) {
         for mac in macs {
             if let Some(h) = self.by_mac.remove(mac) {
+                self.count(h.at, false);
                 for ip in h.ips {
                     // The address may have passed to another host since.
                     if self.by_ip.get(&ip) == Some(mac) {
@@ -242,5 +280,46 @@ mod tests {
         );
         assert_eq!(t.expire(later + idle, idle, |_| false), vec![b]);
         assert!(t.is_empty() && t.mac_of(&ip).is_none());
+    }
+
+    #[test]
+    fn a_port_and_a_host_learn_only_so_many_addresses() {
+        let now = Instant::now();
+        let mut t = HostTable::default();
+        let port = PortRef { dpid: 1, port: 1 };
+        let mac = |n: usize| MacAddr([2, 0, (n >> 16) as u8, (n >> 8) as u8, n as u8, 0]);
+        for n in 0..MAX_HOSTS_PER_PORT {
+            assert_eq!(t.learn(mac(n), None, port, now), Learned::New);
+        }
+        let extra = mac(MAX_HOSTS_PER_PORT);
+        assert_eq!(t.learn(extra, None, port, now), Learned::Refused);
+        assert!(t.get(&extra).is_none());
+        let other = PortRef { dpid: 1, port: 2 };
+        assert_eq!(
+            t.learn(extra, None, other, now),
+            Learned::New,
+            "another port has room"
+        );
+        // A host that moves away makes room.
+        assert_eq!(
+            t.learn(mac(0), None, other, now),
+            Learned::Moved { from: port }
+        );
+        assert_eq!(
+            t.learn(mac(MAX_HOSTS_PER_PORT + 1), None, port, now),
+            Learned::New
+        );
+        // Addresses per host are capped; known ones still refresh.
+        let a = MacAddr([4, 0, 0, 0, 0, 1]);
+        let p3 = PortRef { dpid: 1, port: 3 };
+        for n in 0..MAX_IPS_PER_HOST + 10 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a01_0000 + n as u32));
+            t.learn(a, Some(ip), p3, now);
+        }
+        assert_eq!(t.get(&a).unwrap().ips.len(), MAX_IPS_PER_HOST);
+        let beyond = IpAddr::V4(std::net::Ipv4Addr::from(
+            0x0a01_0000 + MAX_IPS_PER_HOST as u32,
+        ));
+        assert_eq!(t.mac_of(&beyond), None);
     }
 }
