@@ -14,8 +14,10 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use edgeflow_api::{model, ApiError, Command};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
@@ -32,9 +34,46 @@ const WRITE_QUEUE: usize = 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
 enum Event {
-    Connected(ConnId, mpsc::Sender<Bytes>),
+    Connected(ConnId, Writer),
     Data(ConnId, Bytes),
     Disconnected(ConnId),
+}
+
+/// The controller task's side of a connection's writing. Bytes go straight
+/// into the socket when nothing is queued and the socket takes them (the
+/// usual case: no task switch between deciding an answer and sending it);
+/// otherwise, or for what the socket did not take, through the queue of the
+/// connection's writer task, which keeps the order.
+struct Writer {
+    socket: Arc<OwnedWriteHalf>,
+    queue: mpsc::Sender<Bytes>,
+    /// Buffers handed to the writer task and not yet written.
+    queued: Arc<AtomicUsize>,
+}
+
+impl Writer {
+    /// Sends bytes; false if the switch is not reading (the queue is full).
+    fn send(&self, mut bytes: Bytes) -> bool {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            match self.socket.try_write(&bytes) {
+                Ok(n) if n == bytes.len() => return true,
+                Ok(n) => {
+                    let _ = bytes.split_to(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                // The reader sees the connection fail and reports it.
+                Err(_) => return true,
+            }
+        }
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        match self.queue.try_send(bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                self.queued.fetch_sub(1, Ordering::AcqRel);
+                !matches!(e, mpsc::error::TrySendError::Full(_))
+            }
+        }
+    }
 }
 
 /// Where the runtime publishes what the controller knows.
@@ -73,7 +112,7 @@ pub async fn run(
     } = outputs;
     let (events_tx, mut events) = mpsc::channel::<Event>(4096);
     let accept = tokio::spawn(accept_loop(listener, events_tx));
-    let mut writers: HashMap<ConnId, mpsc::Sender<Bytes>> = HashMap::new();
+    let mut writers: HashMap<ConnId, Writer> = HashMap::new();
     snapshots.send_replace(Arc::new(controller.view()));
     let mut published = controller.version();
     let mut stats_at = Instant::now();
@@ -121,7 +160,7 @@ pub async fn run(
             let mut stalled = Vec::new();
             while let Some((conn, bytes)) = controller.poll_transmit() {
                 if let Some(w) = writers.get(&conn) {
-                    if let Err(mpsc::error::TrySendError::Full(_)) = w.try_send(bytes) {
+                    if !w.send(bytes) {
                         stalled.push(conn);
                     }
                 }
@@ -334,11 +373,7 @@ fn log_load(view: &model::Topology) {
     }
 }
 
-fn handle(
-    controller: &mut Controller,
-    writers: &mut HashMap<ConnId, mpsc::Sender<Bytes>>,
-    ev: Event,
-) {
+fn handle(controller: &mut Controller, writers: &mut HashMap<ConnId, Writer>, ev: Event) {
     let now = std::time::Instant::now();
     match ev {
         Event::Connected(conn, w) => {
@@ -374,19 +409,37 @@ async fn accept_loop(listener: TcpListener, events: mpsc::Sender<Event>) {
 /// Moves bytes between one socket and the controller task.
 async fn connection(conn: ConnId, stream: TcpStream, events: mpsc::Sender<Event>) {
     let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
-    if events.send(Event::Connected(conn, tx)).await.is_err() {
+    let socket = Arc::new(wr);
+    let queued = Arc::new(AtomicUsize::new(0));
+    let w = Writer {
+        socket: Arc::clone(&socket),
+        queue: tx,
+        queued: Arc::clone(&queued),
+    };
+    if events.send(Event::Connected(conn, w)).await.is_err() {
         return;
     }
     info!("switch connected");
+    // Writes what the controller task could not write at once, in order;
+    // the write side closes when the last handle to it is dropped.
     let writer = tokio::spawn(async move {
-        while let Some(bytes) = rx.recv().await {
-            if wr.write_all(&bytes).await.is_err() {
-                break;
+        while let Some(mut bytes) = rx.recv().await {
+            while !bytes.is_empty() {
+                if socket.writable().await.is_err() {
+                    return;
+                }
+                match socket.try_write(&bytes) {
+                    Ok(n) => {
+                        let _ = bytes.split_to(n);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => return,
+                }
             }
+            queued.fetch_sub(1, Ordering::AcqRel);
         }
-        let _ = wr.shutdown().await;
     });
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
