@@ -305,7 +305,8 @@ pub struct GroupView {
 #[derive(Debug)]
 pub struct Multipath {
     config: MultipathConfig,
-    groups: HashMap<(u64, u64), Group>,
+    /// By (ingress, egress): a switch's own groups are one range.
+    groups: BTreeMap<(u64, u64), Group>,
     tags: Pool,
     group_ids: Pool,
     next_rebalance: Option<Instant>,
@@ -322,7 +323,7 @@ impl Multipath {
     pub fn new(config: MultipathConfig) -> Multipath {
         Multipath {
             config,
-            groups: HashMap::new(),
+            groups: BTreeMap::new(),
             tags: Pool::new(MAX_TAG),
             group_ids: Pool::new(ofp::group::MAX),
             next_rebalance: None,
@@ -524,12 +525,7 @@ impl Multipath {
     /// again when reinstalled), and the tag flows it holds for other groups'
     /// paths are installed again.
     pub fn switch_reset(&mut self, dpid: u64, out: &mut Outbox) {
-        let own: Vec<(u64, u64)> = self
-            .groups
-            .keys()
-            .filter(|k| k.0 == dpid)
-            .copied()
-            .collect();
+        let own: Vec<(u64, u64)> = self.own(dpid).map(|(k, _)| *k).collect();
         for key in own {
             if let Some(g) = self.groups.remove(&key) {
                 self.remove(key.0, &g, out);
@@ -547,9 +543,14 @@ impl Multipath {
         self.groups.get(&(src, dst)).map(|g| g.id)
     }
 
+    /// The groups switch `dpid` holds.
+    fn own(&self, dpid: u64) -> impl Iterator<Item = (&(u64, u64), &Group)> {
+        self.groups.range((dpid, 0)..=(dpid, u64::MAX))
+    }
+
     /// Whether `dpid` holds groups whose statistics are wanted.
     pub fn has_groups(&self, dpid: u64) -> bool {
-        self.groups.keys().any(|k| k.0 == dpid)
+        self.own(dpid).next().is_some()
     }
 
     /// A group-statistics reply from `dpid`: bucket byte counters become
@@ -559,9 +560,9 @@ impl Multipath {
         for s in stats {
             let Some(g) = self
                 .groups
-                .iter_mut()
-                .find(|(k, g)| k.0 == dpid && g.id == s.group_id)
+                .range_mut((dpid, 0)..=(dpid, u64::MAX))
                 .map(|(_, g)| g)
+                .find(|g| g.id == s.group_id)
             else {
                 continue;
             };
@@ -655,8 +656,7 @@ impl Multipath {
         }
         self.next_rebalance = Some(now + self.config.rebalance);
         self.collect_unused(referenced, out);
-        let mut keys: Vec<(u64, u64)> = self.groups.keys().copied().collect();
-        keys.sort_unstable();
+        let keys: Vec<(u64, u64)> = self.groups.keys().copied().collect();
         let mut index: HashMap<Link, usize> = HashMap::new();
         let mut cap = Vec::new();
         let mut planned = Vec::new();
@@ -751,8 +751,7 @@ impl Multipath {
 
     /// The groups, sorted by (ingress, egress), for the API.
     pub fn view(&self) -> Vec<GroupView> {
-        let mut v: Vec<GroupView> = self
-            .groups
+        self.groups
             .iter()
             .map(|(&(src, dst), g)| GroupView {
                 src,
@@ -771,8 +770,6 @@ impl Multipath {
                     })
                     .collect(),
             })
-            .collect();
-        v.sort_by_key(|g| (g.src, g.dst));
-        v
+            .collect()
     }
 }
