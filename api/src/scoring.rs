@@ -33,10 +33,15 @@ pub struct Capacity {
 impl Capacity {
     /// The smaller of now and the forecast.
     pub fn worst(&self) -> Option<f64> {
-        match (self.available_bps, self.forecast_available_bps) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        min_known(self.available_bps, self.forecast_available_bps)
+    }
+}
+
+/// The smaller of two bandwidths, ignoring an unknown one.
+fn min_known(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -120,13 +125,9 @@ impl<'a> Index<'a> {
         let uplink = |forecast: bool| -> Option<f64> {
             uplinks.map(|ls| ls.iter().map(|l| spare(l, forecast)).sum::<Option<f64>>())?
         };
-        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         Capacity {
-            available_bps: min(access, uplink(false)),
-            forecast_available_bps: min(access, uplink(true)),
+            available_bps: min_known(access, uplink(false)),
+            forecast_available_bps: min_known(access, uplink(true)),
         }
     }
 
@@ -188,10 +189,7 @@ impl<'a> Index<'a> {
     /// path joins their switches.
     pub fn pair(&self, a: End, b: End) -> Option<PairFacts> {
         let (na, nb) = (self.node_capacity(a), self.node_capacity(b));
-        let ends = |f: fn(&Capacity) -> Option<f64>| match (f(&na), f(&nb)) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
+        let ends = |f: fn(&Capacity) -> Option<f64>| min_known(f(&na), f(&nb));
         if a.dpid == b.dpid {
             return Some(PairFacts {
                 hops: 0,
@@ -221,15 +219,11 @@ impl<'a> Index<'a> {
             }
             Some(total)
         };
-        let min = |x: Option<f64>, y: Option<f64>| match (x, y) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
         Some(PairFacts {
             hops,
             capacity: Capacity {
-                available_bps: min(fabric(false), ends(|c| c.available_bps)),
-                forecast_available_bps: min(fabric(true), ends(|c| c.forecast_available_bps)),
+                available_bps: min_known(fabric(false), ends(|c| c.available_bps)),
+                forecast_available_bps: min_known(fabric(true), ends(|c| c.forecast_available_bps)),
             },
             latency_us_estimate: (hops + 1) as f64 * PER_HOP_LATENCY_US,
         })
