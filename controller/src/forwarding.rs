@@ -590,10 +590,7 @@ impl Forwarding {
         };
         for (mac, at) in [(a, a_at), (b, b_at)] {
             let missing = refresh.is_some_and(|(_, dst)| dst == mac);
-            if missing || self.delivery.get(&mac) != Some(&at) {
-                out.push(at.dpid, delivery_flow(mac, at.port));
-                self.delivery.insert(mac, at);
-            }
+            self.deliver(mac, at, missing, out);
         }
         for (src, src_at, dst, group) in [(a, a_at, b, there), (b, b_at, a, back)] {
             let hop = Hop {
@@ -604,6 +601,15 @@ impl Forwarding {
             self.install_direction(src, dst, vec![hop], refresh == Some((src, dst)), out);
         }
         true
+    }
+
+    /// Installs the delivery flow of a host at `at` unless it is there
+    /// already (or unless `force`: it is known to be missing).
+    fn deliver(&mut self, mac: MacAddr, at: PortRef, force: bool, out: &mut Outbox) {
+        if force || self.delivery.get(&mac) != Some(&at) {
+            out.push(at.dpid, delivery_flow(mac, at.port));
+            self.delivery.insert(mac, at);
+        }
     }
 
     /// Installs one direction's flows, removing those of an older path that
@@ -780,8 +786,7 @@ impl Forwarding {
                 .ok_or_else(|| {
                     format!("no path from {:016x} to {:016x}", src_at.dpid, dst_at.dpid)
                 })?;
-            out.push(dst_at.dpid, delivery_flow(dst_mac, dst_at.port));
-            self.delivery.insert(dst_mac, dst_at);
+            self.deliver(dst_mac, dst_at, true, out);
             (Action::Group(g), Some(g))
         };
         out.push(
