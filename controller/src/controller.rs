@@ -17,6 +17,7 @@ use crate::outbox::Outbox;
 use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
 use crate::stats::{Monitor, PortRates, StatsConfig};
+use crate::timers::Timers;
 use crate::topology::{Link, PortRef, Topology};
 use ahash::AHashMap as HashMap;
 use bytes::Bytes;
@@ -73,6 +74,8 @@ pub struct Counters {
 pub struct Controller {
     config: ControllerConfig,
     sessions: HashMap<ConnId, Session>,
+    /// When each session's [`Session::handle_timeout`] is next due.
+    session_timers: Timers<ConnId>,
     by_dpid: HashMap<u64, ConnId>,
     topo: Topology,
     discovery: Discovery,
@@ -124,6 +127,7 @@ impl Controller {
             next_host_check: None,
             config,
             sessions: HashMap::new(),
+            session_timers: Timers::default(),
             by_dpid: HashMap::new(),
             topo: Topology::default(),
             hosts: HostTable::default(),
@@ -191,6 +195,7 @@ impl Controller {
     pub fn handle_connect(&mut self, conn: ConnId, now: Instant) {
         self.sessions
             .insert(conn, Session::new(self.config.session, now));
+        self.reschedule(conn);
         self.discovery.start(now);
         self.pending.push(conn);
     }
@@ -202,10 +207,21 @@ impl Controller {
         };
         s.handle_bytes(now, data);
         self.process_events(conn, now);
+        self.reschedule(conn);
+    }
+
+    /// Brings a session's deadline in line with its state (a message
+    /// received moves its keepalive on).
+    fn reschedule(&mut self, conn: ConnId) {
+        match self.sessions.get(&conn).and_then(Session::poll_timeout) {
+            Some(at) => self.session_timers.set(conn, at),
+            None => self.session_timers.cancel(conn),
+        }
     }
 
     /// The connection is gone (closed by the switch, or after poll_close).
     pub fn handle_disconnect(&mut self, conn: ConnId) {
+        self.session_timers.cancel(conn);
         if let Some(mut s) = self.sessions.remove(&conn) {
             if !s.is_closed() {
                 s.close("connection closed".into());
@@ -216,12 +232,12 @@ impl Controller {
 
     /// Timers of sessions and discovery.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let conns: Vec<ConnId> = self.sessions.keys().copied().collect();
-        for conn in conns {
+        while let Some((conn, _)) = self.session_timers.pop_due(now) {
             if let Some(s) = self.sessions.get_mut(&conn) {
                 s.handle_timeout(now);
+                self.process_events(conn, now);
+                self.reschedule(conn);
             }
-            self.process_events(conn, now);
         }
         if self.discovery.probe_due(now) {
             let mut out = Outbox::default();
@@ -337,9 +353,9 @@ impl Controller {
 
     /// When [`Controller::handle_timeout`] should next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions
-            .values()
-            .filter_map(Session::poll_timeout)
+        self.session_timers
+            .next()
+            .into_iter()
             .chain(self.discovery.poll_timeout())
             .chain(self.monitor.poll_timeout())
             .chain(self.forwarding.multipath().and_then(|m| m.poll_timeout()))

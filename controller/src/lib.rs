@@ -19,4 +19,5 @@ pub mod session;
 pub mod stats;
 pub mod storage;
 pub mod te_cli;
+pub mod timers;
 pub mod topology;

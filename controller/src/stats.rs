@@ -11,6 +11,7 @@
 //! re-created) starts a new baseline instead of producing a negative or
 //! absurd rate.
 
+use crate::timers::Timers;
 use crate::topology::PortRef;
 use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::PortStats;
@@ -106,7 +107,7 @@ fn rates(prev: &Sample, cur: &Sample, speed_bps: Option<u64>) -> Option<PortRate
 #[derive(Debug)]
 pub struct Monitor {
     config: StatsConfig,
-    next_poll: HashMap<u64, Instant>,
+    next_poll: Timers<u64>,
     partial: HashMap<u64, Vec<PortStats>>,
     last: HashMap<PortRef, Sample>,
     rates: HashMap<PortRef, PortRates>,
@@ -119,7 +120,7 @@ impl Monitor {
     pub fn new(config: StatsConfig) -> Monitor {
         Monitor {
             config,
-            next_poll: HashMap::new(),
+            next_poll: Timers::default(),
             partial: HashMap::new(),
             last: HashMap::new(),
             rates: HashMap::new(),
@@ -131,13 +132,13 @@ impl Monitor {
     pub fn switch_ready(&mut self, dpid: u64, now: Instant) {
         let interval = self.config.interval.as_nanos().max(1) as u64;
         let phase = Duration::from_nanos(crate::forwarding::splitmix64(dpid) % interval);
-        self.next_poll.insert(dpid, now + phase);
+        self.next_poll.set(dpid, now + phase);
         self.partial.remove(&dpid);
     }
 
     /// Stops polling a switch and forgets its samples.
     pub fn switch_gone(&mut self, dpid: u64) {
-        self.next_poll.remove(&dpid);
+        self.next_poll.cancel(dpid);
         self.partial.remove(&dpid);
         self.last.retain(|p, _| p.dpid != dpid);
         self.rates.retain(|p, _| p.dpid != dpid);
@@ -147,15 +148,15 @@ impl Monitor {
     pub fn due(&mut self, now: Instant) -> Vec<u64> {
         let mut due = Vec::new();
         let mut lag = Duration::ZERO;
-        for (&dpid, next) in self.next_poll.iter_mut() {
-            if *next <= now {
-                due.push(dpid);
-                lag = lag.max(now - *next);
-                // Keep the phase; skip rounds missed while the loop was busy.
-                while *next <= now {
-                    *next += self.config.interval;
-                }
+        while let Some((dpid, at)) = self.next_poll.pop_due(now) {
+            due.push(dpid);
+            lag = lag.max(now - at);
+            // Keep the phase; skip rounds missed while the loop was busy.
+            let mut next = at;
+            while next <= now {
+                next += self.config.interval;
             }
+            self.next_poll.set(dpid, next);
         }
         if !due.is_empty() {
             self.lag = lag;
@@ -183,7 +184,7 @@ impl Monitor {
 
     /// When the next poll is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_poll.values().min().copied()
+        self.next_poll.next()
     }
 
     /// One part of a PORT_STATS reply; `more` is the REPLY_MORE flag. When
