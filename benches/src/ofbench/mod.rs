@@ -5,8 +5,11 @@
 
 pub mod api;
 pub mod fabric;
+pub mod frame;
+pub mod pipeline;
 pub mod procfs;
 pub mod run;
 pub mod switch;
+pub mod table;
 pub mod template;
 pub mod window;
