@@ -1,8 +1,10 @@
 //! The tokio shell around the sans-IO [`Controller`]: a listener, one small
-//! task per connection that only moves bytes, and one task that owns the
-//! controller and its timer. The controller never waits on a socket. The
-//! API's writes arrive as commands; what they change is stored by the
-//! record writer thread before the API answers.
+//! task per connection and one task for the controller's timer and the
+//! API's commands, all on one thread. A connection's task hands what it
+//! reads straight to the controller and writes the answers before it reads
+//! again: a PACKET_IN is answered without a task switch. The controller
+//! never waits on a socket. The API's writes arrive as commands; what they
+//! change is stored by the record writer thread before the API answers.
 
 use crate::controller::{ConnId, Controller};
 use crate::forecasting::Forecasts;
@@ -13,13 +15,15 @@ use crate::topology::PortRef;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use edgeflow_api::{model, ApiError, Command};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 use tracing::{info, warn, Instrument};
 
@@ -33,17 +37,10 @@ const WRITE_QUEUE: usize = 1024;
 /// Bytes read per socket read.
 const READ_CHUNK: usize = 16 * 1024;
 
-enum Event {
-    Connected(ConnId, Writer),
-    Data(ConnId, Bytes),
-    Disconnected(ConnId),
-}
-
-/// The controller task's side of a connection's writing. Bytes go straight
-/// into the socket when nothing is queued and the socket takes them (the
-/// usual case: no task switch between deciding an answer and sending it);
-/// otherwise, or for what the socket did not take, through the queue of the
-/// connection's writer task, which keeps the order.
+/// A connection's writing. Bytes go straight into the socket when nothing
+/// is queued and the socket takes them (the usual case); otherwise, or for
+/// what the socket did not take, through the queue of the connection's
+/// writer task, which keeps the order.
 struct Writer {
     socket: Arc<OwnedWriteHalf>,
     queue: mpsc::Sender<Bytes>,
@@ -76,6 +73,73 @@ impl Writer {
     }
 }
 
+type DumpReply = oneshot::Sender<Result<model::SwitchDump, ApiError>>;
+
+/// The controller with its connections' writers, shared by the tasks of
+/// the one runtime thread (borrowed only between awaits).
+struct Core {
+    controller: Controller,
+    writers: HashMap<ConnId, Writer>,
+    /// Switch dumps asked for by the API, by token.
+    dumps: HashMap<u64, DumpReply>,
+    /// The newest switch dump's token.
+    dump_token: u64,
+    /// The [`Controller::version`] of the newest snapshot for the API.
+    published: u64,
+}
+
+impl Core {
+    /// Writes what the controller queued, ends the connections it closed
+    /// and answers the switch dumps it finished.
+    fn flush(&mut self) {
+        // Closing a connection can reroute traffic, which queues messages
+        // for other switches: repeat until both queues are empty.
+        loop {
+            let mut stalled = Vec::new();
+            while let Some((conn, bytes)) = self.controller.poll_transmit() {
+                if let Some(w) = self.writers.get(&conn) {
+                    if !w.send(bytes) {
+                        stalled.push(conn);
+                    }
+                }
+            }
+            // The controller logged its own reasons for closing.
+            let closed = self.controller.poll_close().map(|(conn, _reason)| conn);
+            if closed.is_none() && stalled.is_empty() {
+                break;
+            }
+            for conn in &stalled {
+                warn!(conn, "switch is not reading its connection; dropping it");
+            }
+            for conn in stalled.into_iter().chain(closed) {
+                // Dropping the writer ends the connection once its queue is written.
+                self.writers.remove(&conn);
+                self.controller.handle_disconnect(conn);
+            }
+        }
+        while let Some((token, answer)) = self.controller.poll_switch_dump() {
+            if let Some(reply) = self.dumps.remove(&token) {
+                let _ = reply.send(answer.map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e)));
+            }
+        }
+    }
+
+    /// Answers the API's request for a switch's tables (when they arrive).
+    fn switch_dump(&mut self, dpid: u64, reply: DumpReply) {
+        self.dump_token += 1;
+        let token = self.dump_token;
+        if self
+            .controller
+            .request_switch_dump(dpid, token, std::time::Instant::now())
+        {
+            self.dumps.insert(token, reply);
+        } else {
+            let msg = format!("switch {dpid:016x} is not connected");
+            let _ = reply.send(Err(ApiError::new(StatusCode::NOT_FOUND, msg)));
+        }
+    }
+}
+
 /// Where the runtime publishes what the controller knows.
 pub struct Outputs {
     /// Topology snapshots for the API.
@@ -97,7 +161,18 @@ pub struct Outputs {
 /// Accepts switches and runs the controller until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
-    mut controller: Controller,
+    controller: Controller,
+    outputs: Outputs,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::task::LocalSet::new()
+        .run_until(event_loop(listener, controller, outputs, shutdown))
+        .await
+}
+
+async fn event_loop(
+    listener: TcpListener,
+    controller: Controller,
     outputs: Outputs,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -110,87 +185,55 @@ pub async fn run(
         mut commands,
         records,
     } = outputs;
-    let (events_tx, mut events) = mpsc::channel::<Event>(4096);
-    let accept = tokio::spawn(accept_loop(listener, events_tx));
-    let mut writers: HashMap<ConnId, Writer> = HashMap::new();
     snapshots.send_replace(Arc::new(controller.view()));
-    let mut published = controller.version();
+    let core = Rc::new(RefCell::new(Core {
+        published: controller.version(),
+        controller,
+        writers: HashMap::new(),
+        dumps: HashMap::new(),
+        dump_token: 0,
+    }));
+    // Connections wake this task when the topology changed.
+    let changed = Rc::new(Notify::new());
+    let accept =
+        tokio::task::spawn_local(accept_loop(listener, Rc::clone(&core), Rc::clone(&changed)));
     let mut stats_at = Instant::now();
-    let mut rates_published = controller.rates_version();
-    // Switch dumps asked for by the API, by token.
-    let mut dumps: HashMap<u64, oneshot::Sender<Result<model::SwitchDump, ApiError>>> =
-        HashMap::new();
-    let mut next_token = 0u64;
+    let mut rates_published = core.borrow().controller.rates_version();
     tokio::pin!(shutdown);
     loop {
-        let deadline = controller
+        let deadline = core
+            .borrow()
+            .controller
             .poll_timeout()
             .map(Instant::from_std)
-            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
+            .map_or(stats_at + STATS_INTERVAL, |t| {
+                t.min(stats_at + STATS_INTERVAL)
+            });
         tokio::select! {
             _ = &mut shutdown => break,
-            ev = events.recv() => {
-                let Some(ev) = ev else { break };
-                handle(&mut controller, &mut writers, ev);
-                // Take whatever else is already queued before writing, so one
-                // burst of reads becomes one write per connection.
-                while let Ok(ev) = events.try_recv() {
-                    handle(&mut controller, &mut writers, ev);
-                }
-            }
             _ = tokio::time::sleep_until(deadline) => {
-                controller.handle_timeout(std::time::Instant::now());
+                core.borrow_mut().controller.handle_timeout(std::time::Instant::now());
             }
-            Some(cmd) = commands.recv() => match cmd {
-                Command::SwitchDump(dpid, reply) => {
-                    next_token += 1;
-                    if controller.request_switch_dump(dpid, next_token, std::time::Instant::now()) {
-                        dumps.insert(next_token, reply);
-                    } else {
-                        let msg = format!("switch {dpid:016x} is not connected");
-                        let _ = reply.send(Err(ApiError::new(StatusCode::NOT_FOUND, msg)));
-                    }
-                }
-                cmd => command(&mut controller, &records, cmd),
-            },
-        }
-        // Closing a connection can reroute traffic, which queues messages
-        // for other switches: repeat until both queues are empty.
-        loop {
-            let mut stalled = Vec::new();
-            while let Some((conn, bytes)) = controller.poll_transmit() {
-                if let Some(w) = writers.get(&conn) {
-                    if !w.send(bytes) {
-                        stalled.push(conn);
-                    }
+            Some(cmd) = commands.recv() => {
+                let mut core = core.borrow_mut();
+                match cmd {
+                    Command::SwitchDump(dpid, reply) => core.switch_dump(dpid, reply),
+                    cmd => command(&mut core.controller, &records, cmd),
                 }
             }
-            // The controller logged its own reasons for closing.
-            let closed = controller.poll_close().map(|(conn, _reason)| conn);
-            if closed.is_none() && stalled.is_empty() {
-                break;
-            }
-            for conn in &stalled {
-                warn!(conn, "switch is not reading its connection; dropping it");
-            }
-            for conn in stalled.into_iter().chain(closed) {
-                // Dropping the writer ends the connection once its queue is written.
-                writers.remove(&conn);
-                controller.handle_disconnect(conn);
-            }
+            _ = changed.notified() => {}
         }
-        while let Some((token, answer)) = controller.poll_switch_dump() {
-            if let Some(reply) = dumps.remove(&token) {
-                let _ = reply.send(answer.map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e)));
-            }
-        }
+        let mut guard = core.borrow_mut();
+        let core = &mut *guard;
+        core.flush();
+        let controller = &mut core.controller;
         // Rates change with every poll: the snapshot follows them at most
         // once per interval, topology changes at once.
         let tick = stats_at.elapsed() >= STATS_INTERVAL;
         let rates_changed = tick && controller.rates_version() != rates_published;
         let forecasts_changed = tick && forecasts.has_changed().unwrap_or(false);
-        if controller.version() != published || rates_changed || forecasts_changed {
-            published = controller.version();
+        if controller.version() != core.published || rates_changed || forecasts_changed {
+            core.published = controller.version();
             rates_published = controller.rates_version();
             let mut view = controller.view();
             let newest = forecasts.borrow_and_update().clone();
@@ -373,22 +416,7 @@ fn log_load(view: &model::Topology) {
     }
 }
 
-fn handle(controller: &mut Controller, writers: &mut HashMap<ConnId, Writer>, ev: Event) {
-    let now = std::time::Instant::now();
-    match ev {
-        Event::Connected(conn, w) => {
-            writers.insert(conn, w);
-            controller.handle_connect(conn, now);
-        }
-        Event::Data(conn, bytes) => controller.handle_bytes(conn, now, &bytes),
-        Event::Disconnected(conn) => {
-            writers.remove(&conn);
-            controller.handle_disconnect(conn);
-        }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, events: mpsc::Sender<Event>) {
+async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>, changed: Rc<Notify>) {
     let mut next_id: ConnId = 1;
     loop {
         match listener.accept().await {
@@ -396,7 +424,8 @@ async fn accept_loop(listener: TcpListener, events: mpsc::Sender<Event>) {
                 let conn = next_id;
                 next_id += 1;
                 let span = tracing::info_span!("switch", conn, %peer);
-                tokio::spawn(connection(conn, stream, events.clone()).instrument(span));
+                let task = connection(conn, stream, Rc::clone(&core), Rc::clone(&changed));
+                tokio::task::spawn_local(task.instrument(span));
             }
             Err(e) => {
                 warn!(error = %e, "accept failed");
@@ -406,8 +435,10 @@ async fn accept_loop(listener: TcpListener, events: mpsc::Sender<Event>) {
     }
 }
 
-/// Moves bytes between one socket and the controller task.
-async fn connection(conn: ConnId, stream: TcpStream, events: mpsc::Sender<Event>) {
+/// Runs one switch connection: what it reads goes to the controller at
+/// once, and what the controller has to send is written before the next
+/// read.
+async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>, changed: Rc<Notify>) {
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
@@ -418,13 +449,21 @@ async fn connection(conn: ConnId, stream: TcpStream, events: mpsc::Sender<Event>
         queue: tx,
         queued: Arc::clone(&queued),
     };
-    if events.send(Event::Connected(conn, w)).await.is_err() {
-        return;
-    }
+    // Hands input to the controller and sends what follows from it.
+    let step = |input: &mut dyn FnMut(&mut Controller)| {
+        let mut core = core.borrow_mut();
+        input(&mut core.controller);
+        core.flush();
+        if core.controller.version() != core.published {
+            changed.notify_one();
+        }
+    };
+    core.borrow_mut().writers.insert(conn, w);
+    step(&mut |c| c.handle_connect(conn, std::time::Instant::now()));
     info!("switch connected");
-    // Writes what the controller task could not write at once, in order;
-    // the write side closes when the last handle to it is dropped.
-    let writer = tokio::spawn(async move {
+    // Writes what could not be written at once, in order; the write side
+    // closes when the last handle to it is dropped.
+    let writer = tokio::task::spawn_local(async move {
         while let Some(mut bytes) = rx.recv().await {
             while !bytes.is_empty() {
                 if socket.writable().await.is_err() {
@@ -446,13 +485,8 @@ async fn connection(conn: ConnId, stream: TcpStream, events: mpsc::Sender<Event>
         match rd.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if events
-                    .send(Event::Data(conn, Bytes::copy_from_slice(&buf[..n])))
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
+                let data = &buf[..n];
+                step(&mut |c| c.handle_bytes(conn, std::time::Instant::now(), data));
                 if writer.is_finished() {
                     break;
                 }
@@ -460,6 +494,7 @@ async fn connection(conn: ConnId, stream: TcpStream, events: mpsc::Sender<Event>
         }
     }
     writer.abort();
-    let _ = events.send(Event::Disconnected(conn)).await;
+    core.borrow_mut().writers.remove(&conn);
+    step(&mut |c| c.handle_disconnect(conn));
     info!("switch disconnected");
 }
