@@ -15,6 +15,7 @@ use crate::timers::Timers;
 use crate::topology::PortRef;
 use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::PortStats;
+use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 /// Rates of one port over one polling interval.
@@ -103,14 +104,44 @@ fn rates(prev: &Sample, cur: &Sample, speed_bps: Option<u64>) -> Option<PortRate
     })
 }
 
+/// A port's counters at the last poll and the rates since the one before.
+#[derive(Debug, Clone, Copy)]
+struct PortState {
+    last: Sample,
+    rates: Option<PortRates>,
+}
+
+/// One switch's ports: kept together, so that a reply of 48 ports touches
+/// one small table instead of 48 places in a fabric-wide one, and a switch
+/// that leaves is forgotten at once.
+#[derive(Debug, Default)]
+struct SwitchPorts {
+    /// Parts of a multipart reply still to come.
+    partial: Vec<PortStats>,
+    ports: HashMap<u32, PortState>,
+}
+
+/// A port's speed in bit/s: configured for it, else configured for every
+/// port, else what the switch `reported`.
+fn speed_bps(
+    config: &StatsConfig,
+    port: PortRef,
+    reported: impl FnOnce() -> Option<u64>,
+) -> Option<u64> {
+    config
+        .speed_overrides
+        .get(&port)
+        .copied()
+        .or(config.default_speed)
+        .or_else(reported)
+}
+
 /// Polling schedule, partial replies, previous samples and current rates.
 #[derive(Debug)]
 pub struct Monitor {
     config: StatsConfig,
     next_poll: Timers<u64>,
-    partial: HashMap<u64, Vec<PortStats>>,
-    last: HashMap<PortRef, Sample>,
-    rates: HashMap<PortRef, PortRates>,
+    switches: HashMap<u64, SwitchPorts>,
     /// How late the latest round's requests left after their scheduled time.
     lag: Duration,
 }
@@ -121,9 +152,7 @@ impl Monitor {
         Monitor {
             config,
             next_poll: Timers::default(),
-            partial: HashMap::new(),
-            last: HashMap::new(),
-            rates: HashMap::new(),
+            switches: HashMap::new(),
             lag: Duration::ZERO,
         }
     }
@@ -133,15 +162,13 @@ impl Monitor {
         let interval = self.config.interval.as_nanos().max(1) as u64;
         let phase = Duration::from_nanos(crate::forwarding::splitmix64(dpid) % interval);
         self.next_poll.set(dpid, now + phase);
-        self.partial.remove(&dpid);
+        self.switches.entry(dpid).or_default().partial.clear();
     }
 
     /// Stops polling a switch and forgets its samples.
     pub fn switch_gone(&mut self, dpid: u64) {
         self.next_poll.cancel(dpid);
-        self.partial.remove(&dpid);
-        self.last.retain(|p, _| p.dpid != dpid);
-        self.rates.retain(|p, _| p.dpid != dpid);
+        self.switches.remove(&dpid);
     }
 
     /// The switches to poll now (each is rescheduled one interval on).
@@ -174,12 +201,7 @@ impl Monitor {
     /// A port's speed in bit/s: configured for it, else configured for
     /// every port, else what the switch `reported`.
     pub fn speed_bps(&self, port: PortRef, reported: impl FnOnce() -> Option<u64>) -> Option<u64> {
-        self.config
-            .speed_overrides
-            .get(&port)
-            .copied()
-            .or(self.config.default_speed)
-            .or_else(reported)
+        speed_bps(&self.config, port, reported)
     }
 
     /// When the next poll is due.
@@ -196,33 +218,36 @@ impl Monitor {
         now: Instant,
         more: bool,
         stats: Vec<PortStats>,
-        speed_bps: impl Fn(u32) -> Option<u64>,
+        speed_bps_of: impl Fn(u32) -> Option<u64>,
     ) -> Option<Vec<(PortRef, PortRates)>> {
-        let parts = self.partial.entry(dpid).or_default();
-        parts.extend(stats);
+        let Monitor {
+            config, switches, ..
+        } = self;
+        let sw = switches.entry(dpid).or_default();
+        sw.partial.extend(stats);
         if more {
             return None;
         }
-        let parts = self.partial.remove(&dpid).unwrap_or_default();
-        let mut fresh = Vec::with_capacity(parts.len());
-        for stats in parts {
+        let mut fresh = Vec::with_capacity(sw.partial.len());
+        for stats in sw.partial.drain(..) {
             let port = PortRef {
                 dpid,
                 port: stats.port_no,
             };
             let cur = Sample { at: now, stats };
-            let speed = self.speed_bps(port, || speed_bps(stats.port_no));
-            match self
-                .last
-                .insert(port, cur)
-                .and_then(|prev| rates(&prev, &cur, speed))
-            {
-                Some(r) => {
-                    self.rates.insert(port, r);
-                    fresh.push((port, r));
+            let speed = speed_bps(config, port, || speed_bps_of(stats.port_no));
+            match sw.ports.entry(stats.port_no) {
+                Entry::Occupied(mut e) => {
+                    let st = e.get_mut();
+                    st.rates = rates(&st.last, &cur, speed);
+                    st.last = cur;
+                    fresh.extend(st.rates.map(|r| (port, r)));
                 }
-                None => {
-                    self.rates.remove(&port);
+                Entry::Vacant(e) => {
+                    e.insert(PortState {
+                        last: cur,
+                        rates: None,
+                    });
                 }
             }
         }
@@ -231,7 +256,8 @@ impl Monitor {
 
     /// The latest rates of a port.
     pub fn rates(&self, port: PortRef) -> Option<&PortRates> {
-        self.rates.get(&port)
+        let sw = self.switches.get(&port.dpid)?;
+        sw.ports.get(&port.port)?.rates.as_ref()
     }
 }
 
