@@ -5,13 +5,21 @@
 //! topology, LLDP sent out of a link port comes back as a PACKET_IN at the
 //! far end, and the time until the controller's API shows every link is
 //! measured. See BENCHMARKS.md for what it measures and how.
+//!
+//! With `--setups` (path-setup mode) every switch emulates a data plane
+//! with flow and group tables that follow the controller's messages, and
+//! the window holds end-to-end path setups between hosts on different
+//! switches instead of PACKET_INs: setups per second, their latency, and
+//! the PACKET_INs, FLOW_MODs and GROUP_MODs each took (see the `setups`,
+//! `datapath` and `pipeline` modules).
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use edgeflow_benches::ofbench::api;
 use edgeflow_benches::ofbench::fabric::Fabric;
 use edgeflow_benches::ofbench::procfs;
-use edgeflow_benches::ofbench::run::{Emulator, Phase, Totals};
+use edgeflow_benches::ofbench::run::{Emulator, PathTotals, PathsConfig, Phase, Totals};
+use edgeflow_benches::ofbench::setups::Failure;
 use edgeflow_benches::ofbench::switch::SwitchSpec;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -67,6 +75,10 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Path-setup mode: emulated flow tables, and --window concurrent
+    /// setups of new host pairs per switch with hosts.
+    #[arg(long)]
+    setups: bool,
 }
 
 fn fabric(args: &Args) -> Result<Fabric> {
@@ -148,7 +160,11 @@ fn main() -> Result<()> {
     let loading = specs.iter().filter(|s| s.hosts > 0).count();
     let settle = Duration::from_millis(args.settle_ms);
     let start = Instant::now();
-    let emu = Emulator::start(args.controller, fabric.clone(), specs, args.threads)?;
+    if args.setups && !(2..=255).contains(&args.hosts) {
+        bail!("--setups wants 2 to 255 --hosts (their IPv4 addresses end in the host number)");
+    }
+    let paths = args.setups.then_some(PathsConfig { seed: args.seed });
+    let emu = Emulator::start(args.controller, fabric.clone(), specs, args.threads, paths)?;
     emu.wait_ready(n, Duration::from_secs(60))?;
     let handshake_s = start.elapsed().as_secs_f64();
     let mut discovery_s = None;
@@ -268,7 +284,118 @@ impl Report<'_> {
             "controller_rss_mb_discovered": mb(self.rss_discovered),
             "controller_rss_mb_end": mb(self.rss_end),
             "errors": self.totals.errors,
+            "setups": self.totals.paths.as_ref().map(|p| self.paths_json(p)),
         })
+    }
+
+    fn paths_json(&self, p: &PathTotals) -> serde_json::Value {
+        let s = &p.setups;
+        let c = &self.totals.counters;
+        let per = |x: u64| (s.completed > 0).then(|| x as f64 / s.completed as f64);
+        let us = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
+        let lat = |h: &hdrhistogram::Histogram<u64>| {
+            serde_json::json!({
+                "p50": us(h, 0.5), "p90": us(h, 0.9), "p99": us(h, 0.99),
+                "p999": us(h, 0.999), "max": h.max() as f64 / 1e3,
+            })
+        };
+        let failed: serde_json::Map<String, serde_json::Value> = Failure::ALL
+            .iter()
+            .zip(s.failed)
+            .map(|(f, n)| (f.name().to_string(), n.into()))
+            .collect();
+        serde_json::json!({
+            "started": s.started,
+            "completed": s.completed,
+            "completed_per_s": s.completed as f64 / self.seconds(),
+            "failed": s.failed_total(),
+            "failed_by": failed,
+            "packet_ins_per_setup": per(s.packet_ins),
+            "flow_mods_per_setup": per(c.flow_mods),
+            "group_mods_per_setup": per(c.group_mods),
+            "latency_to_probe_delivery_us": lat(&p.setup_latency),
+            "latency_to_first_delivery_us": lat(&p.first_latency),
+            "misdelivered_copies": s.misdelivered,
+            "pairs_exhausted_switches": s.exhausted,
+            "flow_entries_at_end": p.flow_entries,
+            "groups_at_end": p.groups,
+            "unsupported_matches": p.tables.unsupported_matches,
+            "refused_mods": p.tables.refused,
+            "flow_mods_whole_run": p.tables.flow_mods,
+            "group_mods_whole_run": p.tables.group_mods,
+            "table_misses": p.datapath.misses,
+            "floods": p.datapath.floods,
+            "dropped_copies": p.datapath.drops,
+            "looped_copies": p.datapath.loops,
+            "truncated_copies": p.datapath.truncated,
+            "unsupported_actions": p.datapath.unsupported_actions,
+            "failure_examples": p.examples,
+        })
+    }
+
+    fn print_paths(&self, p: &PathTotals) {
+        let s = &p.setups;
+        let c = &self.totals.counters;
+        let per = |x: u64| x as f64 / s.completed.max(1) as f64;
+        let us = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
+        println!(
+            "path setups: {} complete = {:.0}/s ({} started, {} failed); per complete setup {:.2} PACKET_INs, {:.2} FLOW_MODs, {:.2} GROUP_MODs",
+            s.completed,
+            s.completed as f64 / self.seconds(),
+            s.started,
+            s.failed_total(),
+            per(s.packet_ins),
+            per(c.flow_mods),
+            per(c.group_mods)
+        );
+        for (name, h) in [
+            (
+                "setup latency (first PACKET_IN to the probe's delivery)",
+                &p.setup_latency,
+            ),
+            (
+                "first frame (first PACKET_IN to its delivery)",
+                &p.first_latency,
+            ),
+        ] {
+            println!(
+                "{name} us: p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}",
+                us(h, 0.5),
+                us(h, 0.9),
+                us(h, 0.99),
+                us(h, 0.999),
+                h.max() as f64 / 1e3
+            );
+        }
+        let failed: Vec<String> = Failure::ALL
+            .iter()
+            .zip(s.failed)
+            .filter(|(_, n)| *n > 0)
+            .map(|(f, n)| format!("{} {n}", f.name()))
+            .collect();
+        if !failed.is_empty() {
+            println!("failed setups: {}", failed.join(", "));
+        }
+        println!(
+            "data plane: {} FLOW_MODs and {} GROUP_MODs in the whole run, {} flow entries and {} groups at the end, {} table misses, {} floods, {} copies dropped, {} looped, {} cut, {} copies to other hosts, {} unsupported matches, {} unsupported actions, {} mods refused{}",
+            p.tables.flow_mods,
+            p.tables.group_mods,
+            p.flow_entries,
+            p.groups,
+            p.datapath.misses,
+            p.datapath.floods,
+            p.datapath.drops,
+            p.datapath.loops,
+            p.datapath.truncated,
+            s.misdelivered,
+            p.tables.unsupported_matches,
+            p.datapath.unsupported_actions,
+            p.tables.refused,
+            if s.exhausted > 0 { format!("; {} switches ran out of new pairs", s.exhausted) } else { String::new() }
+        );
+        for e in &p.examples {
+            println!("failed: {e}");
+        }
     }
 
     fn totals_links(&self) -> usize {
@@ -316,6 +443,9 @@ impl Report<'_> {
         }
         if let Some(r) = self.rss_end {
             println!("controller RSS at the end: {:.1} MB", mb(r));
+        }
+        if let Some(p) = &self.totals.paths {
+            self.print_paths(p);
         }
         for e in &self.totals.errors {
             println!("error: {e}");

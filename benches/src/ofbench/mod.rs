@@ -4,11 +4,13 @@
 //! `ceiling` are the I/O around them.
 
 pub mod api;
+pub mod datapath;
 pub mod fabric;
 pub mod frame;
 pub mod pipeline;
 pub mod procfs;
 pub mod run;
+pub mod setups;
 pub mod switch;
 pub mod table;
 pub mod template;

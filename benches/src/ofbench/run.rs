@@ -3,9 +3,19 @@
 //! when its socket has bytes, when a frame arrives from a linked switch, or
 //! when the phase changes; everything one wake-up produces leaves in one
 //! write.
+//!
+//! In path-setup mode frames between switches and reports on them travel
+//! the same channels; before a switch handles a frame from a link it reads
+//! whatever its controller connection holds (straight from the socket, not
+//! waiting for the runtime to notice), so a frame meets every flow the
+//! controller had sent that switch by the time it arrived, as on a switch
+//! that applies FLOW_MODs as they come.
 
+use super::datapath::{Datapath, DatapathCounters, Trace, Wire};
 use super::fabric::Fabric;
+use super::setups::{PairSpace, SetupCounters, Setups};
 use super::switch::{Counters, Switch, SwitchSpec};
+use super::table::TableCounters;
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
 use std::net::SocketAddr;
@@ -38,8 +48,12 @@ pub enum Phase {
     Stop,
 }
 
-/// A frame delivered over a link: the far end's port and the frame.
-type Delivery = (u32, Vec<u8>);
+/// What the path-setup mode needs beyond the switch specs.
+#[derive(Debug, Clone, Copy)]
+pub struct PathsConfig {
+    /// Seed of each switch's pair order.
+    pub seed: u64,
+}
 
 /// Shared between the caller and the switch tasks.
 struct Shared {
@@ -48,7 +62,9 @@ struct Shared {
     phase: watch::Sender<Phase>,
     /// Switches that have answered FEATURES_REQUEST.
     ready: AtomicUsize,
-    links: Vec<mpsc::UnboundedSender<Delivery>>,
+    links: Vec<mpsc::UnboundedSender<Wire>>,
+    /// Path-setup mode: which switches pick pairs among which hosts.
+    paths: Option<PairSpace>,
 }
 
 /// What the switches counted, summed.
@@ -60,6 +76,64 @@ pub struct Totals {
     pub latency: Histogram<u64>,
     /// Switches that failed, with why.
     pub errors: Vec<String>,
+    /// Path-setup results, in that mode.
+    pub paths: Option<PathTotals>,
+}
+
+/// What the switches of a path-setup run counted, summed.
+#[derive(Debug)]
+pub struct PathTotals {
+    /// Setups.
+    pub setups: SetupCounters,
+    /// Data planes.
+    pub datapath: DatapathCounters,
+    /// Tables (for the whole run, not only the counted seconds).
+    pub tables: TableCounters,
+    /// Flow entries on all switches at the end.
+    pub flow_entries: usize,
+    /// Groups on all switches at the end.
+    pub groups: usize,
+    /// First PACKET_IN to first delivery, ns.
+    pub first_latency: Histogram<u64>,
+    /// First PACKET_IN to the probe's delivery, ns.
+    pub setup_latency: Histogram<u64>,
+    /// A few failed setups, described.
+    pub examples: Vec<String>,
+}
+
+impl PathTotals {
+    fn new() -> Result<PathTotals> {
+        Ok(PathTotals {
+            setups: SetupCounters::default(),
+            datapath: DatapathCounters::default(),
+            tables: TableCounters::default(),
+            flow_entries: 0,
+            groups: 0,
+            first_latency: Histogram::new(3)?,
+            setup_latency: Histogram::new(3)?,
+            examples: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, p: &super::switch::PathMode) -> Result<()> {
+        let dp = &p.datapath;
+        self.datapath.add(&dp.counters);
+        self.tables.add(&dp.tables.counters);
+        self.flow_entries += dp.tables.total();
+        self.groups += dp.tables.groups();
+        if let Some(s) = &p.setups {
+            self.setups.add(&s.counters);
+            self.first_latency.add(&s.first_latency)?;
+            self.setup_latency.add(&s.setup_latency)?;
+            self.examples.extend(
+                s.examples
+                    .iter()
+                    .take(10 - self.examples.len().min(10))
+                    .cloned(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Running emulated switches.
@@ -70,13 +144,33 @@ pub struct Emulator {
 
 impl Emulator {
     /// Starts one switch per spec (spec `i` is switch `i` of `fabric`),
-    /// spread over `threads` worker threads.
+    /// spread over `threads` worker threads; with `paths`, in path-setup
+    /// mode (the switches with at least two hosts start setups).
     pub fn start(
         controller: SocketAddr,
         fabric: Fabric,
         specs: Vec<SwitchSpec>,
         threads: usize,
+        paths: Option<PathsConfig>,
     ) -> Result<Emulator> {
+        let paths = paths.map(|c| {
+            let edge: Vec<u32> = specs
+                .iter()
+                .filter(|s| s.hosts >= 2)
+                .map(|s| s.index)
+                .collect();
+            PairSpace {
+                hosts: specs
+                    .iter()
+                    .map(|s| s.hosts)
+                    .filter(|&h| h >= 2)
+                    .min()
+                    .unwrap_or(0),
+                edge: Arc::new(edge),
+                first_host_port: Arc::new(specs.iter().map(|s| s.first_host_port).collect()),
+                seed: c.seed,
+            }
+        });
         let (links, mut inboxes): (Vec<_>, Vec<_>) =
             specs.iter().map(|_| mpsc::unbounded_channel()).unzip();
         let shared = Arc::new(Shared {
@@ -85,6 +179,7 @@ impl Emulator {
             phase: watch::channel(Phase::Connect).0,
             ready: AtomicUsize::new(0),
             links,
+            paths,
         });
         let threads = threads.max(1);
         let mut per_thread: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
@@ -152,6 +247,7 @@ impl Emulator {
             counters: Counters::default(),
             latency: Histogram::new(3)?,
             errors: Vec::new(),
+            paths: None,
         };
         for w in self.workers {
             let done = w
@@ -162,6 +258,12 @@ impl Emulator {
                     Ok(sw) => {
                         totals.counters.add(&sw.counters);
                         totals.latency.add(&sw.latency)?;
+                        if let Some(p) = &sw.path {
+                            if totals.paths.is_none() {
+                                totals.paths = Some(PathTotals::new()?);
+                            }
+                            totals.paths.as_mut().expect("just set").add(p)?;
+                        }
                     }
                     Err(e) => totals.errors.push(format!("{e:#}")),
                 }
@@ -174,7 +276,7 @@ impl Emulator {
 /// One switch's connection, until the phase is [`Phase::Stop`].
 async fn run_switch(
     spec: SwitchSpec,
-    mut inbox: mpsc::UnboundedReceiver<Delivery>,
+    mut inbox: mpsc::UnboundedReceiver<Wire>,
     shared: Arc<Shared>,
 ) -> Result<Switch> {
     let index = spec.index;
@@ -183,7 +285,18 @@ async fn run_switch(
         .await
         .with_context(|| format!("switch {index}: connecting to {}", shared.controller))?;
     stream.set_nodelay(true)?;
-    let mut sw = Switch::new(spec, Instant::now());
+    let paths = shared.paths.clone();
+    let mut sw = Switch::new(spec.clone(), Instant::now());
+    if let Some(space) = paths.clone() {
+        let links = (1..=shared.fabric.link_ports(index))
+            .filter_map(|p| shared.fabric.peer(index, p))
+            .collect();
+        let hosts = spec.first_host_port..spec.first_host_port + u32::from(spec.hosts);
+        let n = shared.fabric.len() as u32;
+        let datapath = Datapath::new(index, spec.ports, links, hosts, n);
+        let setups = (spec.hosts >= 2).then(|| Setups::new(index, space, spec.window));
+        sw.enable_paths(datapath, setups);
+    }
     let mut buf = vec![0u8; READ_CHUNK];
     let mut phase = Phase::Connect;
     let mut counted_ready = false;
@@ -192,9 +305,14 @@ async fn run_switch(
         for e in sw.emitted.drain(..) {
             if let Some(far) = shared.fabric.peer(index, e.port) {
                 // A closed inbox means that switch is gone: the frame is lost, as on a cut link.
-                let _ = shared.links[far.switch as usize].send((far.port, e.frame));
+                let _ = shared.links[far.switch as usize].send(Wire::Frame {
+                    port: far.port,
+                    frame: e.frame,
+                    trace: Trace::new(false),
+                });
             }
         }
+        send_wires(&mut sw, index, &shared);
         if !sw.transmit().is_empty() {
             stream
                 .write_all(sw.transmit())
@@ -222,10 +340,18 @@ async fn run_switch(
                     sw.fill_window(now);
                 }
             }
-            Some((port, frame)) = inbox.recv() => {
-                sw.inject(port, frame);
-                while let Ok((port, frame)) = inbox.try_recv() {
-                    sw.inject(port, frame);
+            Some(w) = inbox.recv() => {
+                if paths.is_some() {
+                    read_ready(&stream, &mut buf, &mut sw)
+                        .with_context(|| format!("switch {index}: reading"))?;
+                }
+                let now = Instant::now();
+                sw.wire(now, w);
+                while let Ok(w) = inbox.try_recv() {
+                    sw.wire(now, w);
+                }
+                if loading {
+                    sw.fill_window(now);
                 }
             }
             changed = phases.changed() => {
@@ -242,6 +368,54 @@ async fn run_switch(
                 sw.expire(now, LOSS_TIMEOUT);
                 sw.fill_window(now);
             }
+        }
+    }
+}
+
+/// Sends what a switch's data plane has for other switches; what it has for
+/// itself (reports on its own frames) it handles at once.
+fn send_wires(sw: &mut Switch, index: u32, shared: &Shared) {
+    loop {
+        let Some(p) = sw.path.as_deref_mut() else {
+            return;
+        };
+        if p.datapath.sends.is_empty() {
+            return;
+        }
+        let sends = std::mem::take(&mut p.datapath.sends);
+        let now = Instant::now();
+        for (to, w) in sends {
+            if to == index {
+                sw.wire(now, w);
+            } else if let Some(link) = shared.links.get(to as usize) {
+                // A closed inbox means that switch is gone: the frame is lost.
+                let _ = link.send(w);
+            }
+        }
+    }
+}
+
+/// Reads and handles whatever the controller connection holds now, with a
+/// non-blocking receive straight from the socket.
+fn read_ready(stream: &TcpStream, buf: &mut [u8], sw: &mut Switch) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    loop {
+        // SAFETY: `buf` is valid for writes of its length and `fd` is the
+        // open socket `stream` owns; MSG_DONTWAIT never blocks.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        if n > 0 {
+            sw.handle_bytes(Instant::now(), &buf[..n as usize]);
+            continue;
+        }
+        if n == 0 {
+            bail!("the controller closed the connection");
+        }
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            std::io::ErrorKind::WouldBlock => return Ok(()),
+            std::io::ErrorKind::Interrupted => continue,
+            _ => return Err(e.into()),
         }
     }
 }

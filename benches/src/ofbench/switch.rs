@@ -7,7 +7,15 @@
 //! (SET_CONFIG, FLOW_MOD, GROUP_MOD), and sorts PACKET_OUTs: one carrying a
 //! frame it sent answers that packet; an LLDP one is counted apart and,
 //! on a link port, handed to the caller to deliver at the far end.
+//!
+//! In path-setup mode ([`Switch::enable_paths`]) FLOW_MODs, GROUP_MODs and
+//! PACKET_OUTs go to the switch's emulated data plane instead
+//! ([`super::datapath`]), and the window holds end-to-end path setups
+//! ([`super::setups`]); the throughput mode's per-packet path only pays for
+//! one check that this mode is off.
 
+use super::datapath::{Datapath, Wire};
+use super::setups::Setups;
 use super::template::{append, packet_out_data, set_xid, Host, PacketInTemplate, Tag};
 use super::window::{Answer, Window};
 use edgeflow_proto::ofp::{
@@ -54,6 +62,8 @@ pub struct Counters {
     pub other_out: u64,
     /// FLOW_MODs.
     pub flow_mods: u64,
+    /// GROUP_MODs (counted in path-setup mode only).
+    pub group_mods: u64,
     /// PORT_STATS requests answered.
     pub port_stats: u64,
     /// Packets given up as lost (unanswered for a second, or their slot reused).
@@ -69,6 +79,7 @@ impl Counters {
         self.lldp_out += o.lldp_out;
         self.other_out += o.other_out;
         self.flow_mods += o.flow_mods;
+        self.group_mods += o.group_mods;
         self.port_stats += o.port_stats;
         self.lost += o.lost;
     }
@@ -81,6 +92,16 @@ pub struct Emitted {
     pub port: u32,
     /// The frame.
     pub frame: Vec<u8>,
+}
+
+/// The path-setup mode of a switch: its data plane, and its setups if it
+/// has hosts.
+#[derive(Debug)]
+pub struct PathMode {
+    /// Flow tables and frame handling.
+    pub datapath: Datapath,
+    /// Setups this switch starts (None for a switch without hosts).
+    pub setups: Option<Setups>,
 }
 
 /// One emulated switch.
@@ -105,6 +126,8 @@ pub struct Switch {
     pub emitted: Vec<Emitted>,
     /// A protocol error that ended the session.
     pub error: Option<String>,
+    /// Path-setup mode, if on.
+    pub path: Option<Box<PathMode>>,
 }
 
 impl Switch {
@@ -138,6 +161,7 @@ impl Switch {
                 .expect("valid histogram bounds"),
             emitted: Vec::new(),
             error: None,
+            path: None,
         };
         s.send(0, Message::Hello(Hello::standard()));
         s
@@ -170,6 +194,36 @@ impl Switch {
     /// Starts or stops counting answers, latencies and CPU.
     pub fn set_counting(&mut self, on: bool) {
         self.counting = on;
+        if let Some(s) = self.path.as_mut().and_then(|p| p.setups.as_mut()) {
+            s.set_counting(on);
+        }
+    }
+
+    /// Switches to path-setup mode.
+    pub fn enable_paths(&mut self, datapath: Datapath, setups: Option<Setups>) {
+        self.path = Some(Box::new(PathMode { datapath, setups }));
+    }
+
+    /// A message from another switch: a frame arriving over a link, or a
+    /// report on a frame this switch started.
+    pub fn wire(&mut self, now: Instant, w: Wire) {
+        let Some(p) = self.path.as_deref_mut() else {
+            if let Wire::Frame { port, frame, .. } = w {
+                self.inject(port, frame);
+            }
+            return;
+        };
+        match w {
+            Wire::Frame { port, frame, trace } => {
+                p.datapath.receive(now, port, frame, trace, &mut self.out)
+            }
+            Wire::Report(r) => {
+                let probe = p.setups.as_mut().and_then(|s| s.report(&r));
+                if let Some((port, frame, trace)) = probe {
+                    p.datapath.receive(now, port, frame, trace, &mut self.out);
+                }
+            }
+        }
     }
 
     fn host(&self, h: u16) -> Host {
@@ -207,8 +261,18 @@ impl Switch {
         (src as u16, dst as u16)
     }
 
-    /// Fills the window with new PACKET_INs between known hosts.
+    /// Fills the window with new PACKET_INs between known hosts (in
+    /// path-setup mode: with new setups).
     pub fn fill_window(&mut self, now: Instant) {
+        if let Some(p) = self.path.as_deref_mut() {
+            let Some(setups) = p.setups.as_mut() else {
+                return;
+            };
+            while let Some((port, frame, trace)) = setups.start(now) {
+                p.datapath.receive(now, port, frame, trace, &mut self.out);
+            }
+            return;
+        }
         if self.spec.hosts < 2 {
             return;
         }
@@ -226,6 +290,9 @@ impl Switch {
 
     /// Gives up packets unanswered for `timeout` and refills the window.
     pub fn expire(&mut self, now: Instant, timeout: Duration) {
+        if let Some(s) = self.path.as_mut().and_then(|p| p.setups.as_mut()) {
+            return s.expire(now, timeout);
+        }
         let lost = self.window.expire(now, timeout);
         if self.counting {
             self.counters.lost += u64::from(lost);
@@ -276,6 +343,23 @@ impl Switch {
     }
 
     fn handle_frame(&mut self, now: Instant, msg: &[u8]) {
+        if let Some(p) = self.path.as_deref_mut() {
+            let c = u64::from(self.counting);
+            match msg[1] {
+                msg_type::FLOW_MOD => self.counters.flow_mods += c,
+                msg_type::GROUP_MOD => self.counters.group_mods += c,
+                msg_type::PACKET_OUT => match packet_out_data(msg) {
+                    Some(f) if f.get(12..14) == Some(&ethertype::LLDP.to_be_bytes()[..]) => {
+                        self.counters.lldp_out += c
+                    }
+                    _ => self.counters.other_out += c,
+                },
+                _ => {}
+            }
+            if p.datapath.controller_message(now, msg, &mut self.out) {
+                return;
+            }
+        }
         match msg[1] {
             msg_type::PACKET_OUT => self.packet_out(now, msg),
             msg_type::FLOW_MOD => self.counters.flow_mods += u64::from(self.counting),

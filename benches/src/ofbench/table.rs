@@ -264,6 +264,16 @@ pub struct TableCounters {
     pub refused: u64,
 }
 
+impl TableCounters {
+    /// Adds another switch's counters.
+    pub fn add(&mut self, o: &TableCounters) {
+        self.flow_mods += o.flow_mods;
+        self.group_mods += o.group_mods;
+        self.unsupported_matches += o.unsupported_matches;
+        self.refused += o.refused;
+    }
+}
+
 /// A switch's flow tables and group table.
 #[derive(Debug, Default)]
 pub struct Tables {
@@ -299,6 +309,11 @@ impl Tables {
     /// The entry `fields` hits in table `t`.
     pub fn lookup(&self, t: u8, fields: &Fields) -> Option<&Entry> {
         self.tables.get(usize::from(t))?.lookup(fields)
+    }
+
+    /// Groups.
+    pub fn groups(&self) -> usize {
+        self.groups.len()
     }
 
     /// Group `id`.
