@@ -9,7 +9,13 @@
       edgeflow only: time until its API shows every link of a random regular
       fabric, its RSS; then, at the largest size it discovered, PACKET_IN latency and the
       controller's CPU with port-stats polling every second and with polling
-      off (one poll an hour).
+      off (one poll an hour); then end-to-end path setups per second
+      (ofswitchbench --setups) on --setups-topology (default fat-tree:8;
+      "largest": the largest random regular fabric discovered; "none": skip),
+      with multipath on (the default) and with multipath = false.
+
+Options for trying it beside other runs: --ports OF,API (default 16653,18080)
+and --edgeflow PATH (default target/release/edgeflow).
 
 Run from the repository root, as root (ovs-testcontroller wants
 /var/run/openvswitch). Controllers listen on 127.0.0.1:16653 and edgeflow's
@@ -32,6 +38,7 @@ API = "127.0.0.1:18080"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "target", "release")
 BENCH = os.path.join(BIN, "ofswitchbench")
+EDGEFLOW = os.path.join(BIN, "edgeflow")
 
 
 def build():
@@ -87,7 +94,7 @@ def edgeflow(workdir, extra_config=""):
     config = os.path.join(state, "edgeflow.toml")
     with open(config, "w") as f:
         f.write(extra_config)
-    argv = [os.path.join(BIN, "edgeflow"), "run", "--config", config,
+    argv = [EDGEFLOW, "run", "--config", config,
             "--listen", "%s:%d" % OF_ADDR, "--api-listen", API,
             "--state", os.path.join(state, "state.redb")]
     env = dict(os.environ, RUST_LOG="warn")
@@ -157,6 +164,33 @@ def run_peers(args, workdir):
         for n, (t, _) in results.items()))
 
 
+def run_setups(args, workdir, topology):
+    """Path setups per second on `topology`, multipath on and off."""
+    print("\n%s, %d hosts per edge switch, %d setups at a time per edge switch, %.0f s counted; "
+          "latency from the first PACKET_IN to the delivery of the pair's second frame "
+          "(first frame: to its own delivery):\n"
+          % (topology, args.setups_hosts, args.setups_window, args.duration))
+    print("| fabric | multipath | setups/s | latency p50 | p99 | first frame p50 "
+          "| PACKET_INs / setup | FLOW_MODs / setup | GROUP_MODs / setup | failed |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, config in (("on", ""), ("off", "multipath = false\n")):
+        with edgeflow(workdir, config) as c:
+            r = bench(c.proc.pid, "--topology", topology, "--setups", "--hosts",
+                      args.setups_hosts, "--window", args.setups_window,
+                      "--duration", args.duration, "--api", API)
+        p = r["setups"]
+        print("| %s | %s | %s | %.0f µs | %.0f µs | %.0f µs | %.2f | %.2f | %.2f | %d of %d%s |" % (
+            topology, label, fmt_rate(p["completed_per_s"]),
+            p["latency_to_probe_delivery_us"]["p50"], p["latency_to_probe_delivery_us"]["p99"],
+            p["latency_to_first_delivery_us"]["p50"], p["packet_ins_per_setup"] or 0,
+            p["flow_mods_per_setup"] or 0, p["group_mods_per_setup"] or 0,
+            p["failed"], p["started"],
+            "" if not p["failed"] else " (" + ", ".join(
+                "%s %d" % (k, v) for k, v in p["failed_by"].items() if v) + ")"))
+        for e in p["failure_examples"][:3]:
+            print("failed: " + e, file=sys.stderr)
+
+
 def run_fabric(args, workdir):
     sizes = [int(s) for s in args.sizes.split(",")]
     print("| switches | directed links | handshakes done | discovered after "
@@ -178,6 +212,16 @@ def run_fabric(args, workdir):
     if not discovered:
         return
     n = discovered[-1]
+    if not args.skip_polling:
+        run_polling(args, workdir, n)
+    topology = args.setups_topology
+    if topology == "largest":
+        topology = "rrg:%d:%d" % (n, args.degree)
+    if topology != "none":
+        run_setups(args, workdir, topology)
+
+
+def run_polling(args, workdir, n):
     print("\n%d switches x 48 ports, 16 of them sending PACKET_INs with window 1:\n" % n)
     print("| port-stats polling | controller CPU | PORT_STATS replies/s | answered/s "
           "| latency p50 | p99 |")
@@ -194,6 +238,7 @@ def run_fabric(args, workdir):
 
 
 def main():
+    global OF_ADDR, API, EDGEFLOW
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=["peers", "fabric"])
@@ -202,8 +247,19 @@ def main():
     p.add_argument("--window", type=int, default=64)
     p.add_argument("--sizes", default="100,300,1000")
     p.add_argument("--degree", type=int, default=4)
+    p.add_argument("--setups-topology", default="fat-tree:8")
+    p.add_argument("--setups-hosts", type=int, default=64)
+    p.add_argument("--setups-window", type=int, default=4)
+    p.add_argument("--skip-polling", action="store_true",
+                   help="fabric: leave out the polling comparison")
+    p.add_argument("--ports", default="16653,18080")
+    p.add_argument("--edgeflow", default=EDGEFLOW)
     p.add_argument("--no-build", action="store_true")
     args = p.parse_args()
+    of_port, api_port = (int(x) for x in args.ports.split(","))
+    OF_ADDR = ("127.0.0.1", of_port)
+    API = "127.0.0.1:%d" % api_port
+    EDGEFLOW = args.edgeflow
     if not args.no_build:
         build()
     workdir = tempfile.mkdtemp(prefix="ofbench-")
