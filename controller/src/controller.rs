@@ -486,6 +486,7 @@ impl Controller {
         let mut out = Outbox::default();
         let removed = self.topo.remove_switch(dpid);
         self.monitor.switch_gone(dpid);
+        self.discovery.switch_gone(dpid);
         self.hosts.remove_where(|at| at.dpid == dpid);
         self.forwarding
             .switch_gone(dpid, &self.topo, &self.hosts, &mut out);
@@ -637,7 +638,7 @@ impl Controller {
     }
 
     /// Sends one probe out of a port, if the port is known.
-    fn probe_port(&self, at: PortRef, out: &mut Outbox) {
+    fn probe_port(&mut self, at: PortRef, out: &mut Outbox) {
         let sw = self.topo.switches().get(&at.dpid);
         if let Some(p) = sw.and_then(|sw| sw.ports.get(&at.port)) {
             out.push(at.dpid, self.discovery.probe(at.dpid, at.port, p.hw_addr));
