@@ -175,20 +175,41 @@ impl Session {
         }
         self.last_rx = now;
         self.echo_outstanding = false;
-        self.inbuf.extend_from_slice(data);
-        loop {
-            let len = match ofp::frame_len(&self.inbuf) {
+        // Whole messages are parsed where they were read; only a trailing
+        // part of one waits in the session's buffer for the rest.
+        if self.inbuf.is_empty() {
+            let used = self.frames(data);
+            if !self.is_closed() {
+                self.inbuf.extend_from_slice(&data[used..]);
+            }
+        } else {
+            self.inbuf.extend_from_slice(data);
+            let mut buf = std::mem::take(&mut self.inbuf);
+            let used = self.frames(&buf);
+            let _ = buf.split_to(used);
+            self.inbuf = buf;
+        }
+    }
+
+    /// Handles the whole messages at the start of `buf`; returns the bytes
+    /// they took (a message error closes the session).
+    fn frames(&mut self, buf: &[u8]) -> usize {
+        let mut at = 0;
+        while !self.is_closed() {
+            let rest = &buf[at..];
+            let len = match ofp::frame_len(rest) {
                 Ok(Some(len)) => len,
                 Ok(None) => break,
                 Err(e) => {
                     let (typ, code) = e.ofp_error();
-                    let data = self.inbuf[..self.inbuf.len().min(ERROR_DATA_LEN)].to_vec();
+                    let data = rest[..rest.len().min(ERROR_DATA_LEN)].to_vec();
                     self.fail(0, typ, code, data, format!("bad frame: {e}"));
-                    return;
+                    break;
                 }
             };
-            let frame = self.inbuf.split_to(len);
-            match OfpMsg::parse(&frame) {
+            let frame = &rest[..len];
+            at += len;
+            match OfpMsg::parse(frame) {
                 Ok(msg) => self.handle_message(msg),
                 Err(e) => {
                     let xid = frame
@@ -199,10 +220,8 @@ impl Session {
                     self.fail(xid, typ, code, data, format!("malformed message: {e}"));
                 }
             }
-            if self.is_closed() {
-                return;
-            }
         }
+        at
     }
 
     /// Timers: sends an echo request when the switch has been quiet, closes
@@ -434,5 +453,47 @@ mod tests {
         let msg = OfpMsg::parse(&bytes).expect("one whole message");
         assert_eq!(msg.xid, ok);
         assert_eq!(msg.buffer_len(), bytes.len());
+    }
+
+    /// The echo replies in what a session sent.
+    fn echo_replies(bytes: &[u8]) -> Vec<(u32, Vec<u8>)> {
+        let mut at = 0;
+        let mut found = Vec::new();
+        while at < bytes.len() {
+            let len = ofp::frame_len(&bytes[at..])
+                .unwrap()
+                .expect("whole messages");
+            let msg = OfpMsg::parse(&bytes[at..at + len]).expect("a valid message");
+            at += len;
+            if let Message::EchoReply(data) = msg.body {
+                found.push((msg.xid, data));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn messages_split_anywhere_across_reads_are_each_handled_once() {
+        let mut stream = Vec::new();
+        for (xid, body) in [
+            (1, Message::Hello(ofp::Hello::standard())),
+            (7, Message::EchoRequest(b"ab".to_vec())),
+            (8, Message::EchoRequest(Vec::new())),
+        ] {
+            stream.extend_from_slice(&OfpMsg::new(xid, body).to_vec());
+        }
+        let want = vec![(7, b"ab".to_vec()), (8, Vec::new())];
+        for a in 0..=stream.len() {
+            for b in a..=stream.len() {
+                let mut s = Session::new(SessionConfig::default(), Instant::now());
+                let mut sent = Vec::new();
+                for part in [&stream[..a], &stream[a..b], &stream[b..]] {
+                    s.handle_bytes(Instant::now(), part);
+                    sent.extend_from_slice(&s.take_transmit().unwrap_or_default());
+                }
+                assert!(!s.is_closed(), "cut at {a} and {b}");
+                assert_eq!(echo_replies(&sent), want, "cut at {a} and {b}");
+            }
+        }
     }
 }
