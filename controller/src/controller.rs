@@ -102,6 +102,8 @@ pub struct Controller {
     next_host_check: Option<Instant>,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
+    /// Frames to send once the flow changes before them are written.
+    after_flows: Vec<(u64, Message)>,
     closing: VecDeque<(ConnId, String)>,
     /// Bumped whenever switches, links or hosts change.
     version: u64,
@@ -132,6 +134,7 @@ impl Controller {
             topo: Topology::default(),
             hosts: HostTable::default(),
             pending: Vec::new(),
+            after_flows: Vec::new(),
             closing: VecDeque::new(),
             version: 0,
             counters: Counters::default(),
@@ -394,16 +397,24 @@ impl Controller {
             }
             self.flush(out);
         }
-        while let Some(conn) = self.pending.pop() {
-            if let Some(bytes) = self
-                .sessions
-                .get_mut(&conn)
-                .and_then(Session::take_transmit)
-            {
-                return Some((conn, bytes));
+        loop {
+            while let Some(conn) = self.pending.pop() {
+                if let Some(bytes) = self
+                    .sessions
+                    .get_mut(&conn)
+                    .and_then(Session::take_transmit)
+                {
+                    return Some((conn, bytes));
+                }
+            }
+            if self.after_flows.is_empty() {
+                return None;
+            }
+            // Every flow change is out: now the frames that follow them.
+            for (dpid, msg) in std::mem::take(&mut self.after_flows) {
+                self.send_batch(dpid, [msg]);
             }
         }
-        None
     }
 
     /// A connection to close (after writing what poll_transmit gave for it), with the reason.
@@ -755,26 +766,33 @@ impl Controller {
         self.version += 1;
     }
 
-    /// Sends every batch to its switch's session.
+    /// Sends every batch to its switch's session; the frames that follow
+    /// flow changes wait until everything else is taken for writing.
     fn flush(&mut self, out: Outbox) {
-        for (dpid, msgs) in out.finish() {
-            let Some(&conn) = self.by_dpid.get(&dpid) else {
-                continue;
-            };
-            let Some(s) = self.sessions.get_mut(&conn) else {
-                continue;
-            };
-            if !s.is_ready() {
-                continue;
-            }
-            for m in msgs {
-                if matches!(m, Message::FlowMod(_)) {
-                    self.counters.flow_mods += 1;
-                }
-                s.send(m);
-            }
-            self.pending.push(conn);
+        let (batches, after_flows) = out.finish();
+        for (dpid, msgs) in batches {
+            self.send_batch(dpid, msgs);
         }
+        self.after_flows.extend(after_flows);
+    }
+
+    fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Message>) {
+        let Some(&conn) = self.by_dpid.get(&dpid) else {
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        if !s.is_ready() {
+            return;
+        }
+        for m in msgs {
+            if matches!(m, Message::FlowMod(_)) {
+                self.counters.flow_mods += 1;
+            }
+            s.send(m);
+        }
+        self.pending.push(conn);
     }
 
     /// The counters for the API.

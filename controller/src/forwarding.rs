@@ -390,7 +390,7 @@ impl Forwarding {
             let src_at = src_host.at;
             self.install_pair(topo, src, src_at, dst, dst_at, Some((src, dst)), out);
         }
-        out.push(
+        out.push_after_flows(
             dst_at.dpid,
             packet_out(ofp::port::CONTROLLER, vec![output(dst_at.port)], data),
         );

@@ -6,6 +6,12 @@
 //! a switch the order is the order of the policy's decisions (a delete
 //! pushed after an add must remove it), and a switch applies its messages in
 //! order, so no reordering happens here.
+//!
+//! Across switches there is one ordering rule: a frame the controller
+//! forwards itself after installing a path ([`Outbox::push_after_flows`])
+//! leaves after the flow changes, so that when it arrives the next frame of
+//! the flow finds its path in place on every switch instead of missing
+//! behind it.
 
 use edgeflow_proto::ofp::Message;
 use std::collections::BTreeMap;
@@ -14,6 +20,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default)]
 pub struct Outbox {
     per_switch: BTreeMap<u64, Vec<Message>>,
+    after_flows: Vec<(u64, Message)>,
 }
 
 impl Outbox {
@@ -22,9 +29,21 @@ impl Outbox {
         self.per_switch.entry(dpid).or_default().push(msg);
     }
 
-    /// The batches in datapath order, each in the order pushed.
-    pub fn finish(self) -> impl Iterator<Item = (u64, Vec<Message>)> {
-        self.per_switch.into_iter()
+    /// Queues a frame (a PACKET_OUT) for switch `dpid` that must leave
+    /// only after every switch's batch.
+    pub fn push_after_flows(&mut self, dpid: u64, msg: Message) {
+        self.after_flows.push((dpid, msg));
+    }
+
+    /// The batches in datapath order, each in the order pushed, and the
+    /// frames to send after them.
+    pub fn finish(
+        self,
+    ) -> (
+        impl Iterator<Item = (u64, Vec<Message>)>,
+        Vec<(u64, Message)>,
+    ) {
+        (self.per_switch.into_iter(), self.after_flows)
     }
 }
 
@@ -37,8 +56,11 @@ mod tests {
         let mut o = Outbox::default();
         o.push(2, Message::BarrierRequest);
         o.push(1, Message::EchoRequest(vec![1]));
+        o.push_after_flows(1, Message::BarrierRequest);
         o.push(1, Message::EchoRequest(vec![2]));
-        let batches: Vec<_> = o.finish().collect();
+        let (batches, after) = o.finish();
+        assert_eq!(after, vec![(1, Message::BarrierRequest)]);
+        let batches: Vec<_> = batches.collect();
         assert_eq!(
             batches,
             vec![

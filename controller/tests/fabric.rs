@@ -157,6 +157,42 @@ fn installed_paths_carry_traffic_without_the_controller() {
 }
 
 #[test]
+fn a_forwarded_frame_leaves_after_the_flows_of_its_path() {
+    for multipath in [true, false] {
+        let mut net = fat_tree();
+        if !multipath {
+            net = net.single_path();
+        }
+        net.start();
+        pingall(&mut net);
+        expire_pair_flows(&mut net);
+        net.written.clear();
+        net.clear_inboxes();
+        let f = net.ip_frame(0, 15);
+        net.host_sends(0, f.clone());
+        assert_eq!(net.unicast_received(15), 1);
+        let last_mod = net
+            .written
+            .iter()
+            .rposition(|(_, m)| matches!(m, Message::FlowMod(_) | Message::GroupMod(_)));
+        let frame_out = net
+            .written
+            .iter()
+            .position(|(_, m)| matches!(m, Message::PacketOut(po) if po.data == f));
+        assert!(last_mod.is_some(), "the path is installed again");
+        assert!(
+            frame_out > last_mod,
+            "multipath {multipath}: the frame left at {frame_out:?}, a flow change at {last_mod:?}"
+        );
+        // The next frame rides the flows.
+        let before = net.packet_ins();
+        let f = net.ip_frame(0, 15);
+        net.host_sends(0, f);
+        assert_eq!(net.packet_ins(), before);
+    }
+}
+
+#[test]
 fn single_path_host_pairs_spread_over_all_cores() {
     let mut net = fat_tree().single_path();
     net.start();

@@ -278,6 +278,9 @@ pub struct Net {
     to_controller: VecDeque<(ConnId, Vec<u8>)>,
     /// Messages the controller sent, per switch, in order.
     pub received: BTreeMap<u64, Vec<Message>>,
+    /// Messages the controller sent, to which switch, in the order they
+    /// were written to the connections.
+    pub written: Vec<(u64, Message)>,
 }
 
 impl Net {
@@ -297,6 +300,7 @@ impl Net {
             forwarded: 0,
             to_controller: VecDeque::new(),
             received: BTreeMap::new(),
+            written: Vec::new(),
         };
         for (i, &(dpid, n)) in ports.iter().enumerate() {
             net.switches.insert(
@@ -423,6 +427,7 @@ impl Net {
                 .entry(dpid)
                 .or_default()
                 .push(msg.body.clone());
+            self.written.push((dpid, msg.body.clone()));
             self.switch_handles(dpid, conn, msg);
         }
     }
