@@ -16,6 +16,9 @@
 use edgeflow_proto::ofp::Message;
 use std::collections::BTreeMap;
 
+/// Per-switch batches, in datapath order.
+pub type Batches = std::collections::btree_map::IntoIter<u64, Vec<Message>>;
+
 /// Messages for switches, collected during one step of the controller.
 #[derive(Debug, Default)]
 pub struct Outbox {
@@ -37,12 +40,7 @@ impl Outbox {
 
     /// The batches in datapath order, each in the order pushed, and the
     /// frames to send after them.
-    pub fn finish(
-        self,
-    ) -> (
-        impl Iterator<Item = (u64, Vec<Message>)>,
-        Vec<(u64, Message)>,
-    ) {
+    pub fn finish(self) -> (Batches, Vec<(u64, Message)>) {
         (self.per_switch.into_iter(), self.after_flows)
     }
 }
