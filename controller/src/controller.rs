@@ -399,11 +399,18 @@ impl Controller {
         }
         loop {
             while let Some(conn) = self.pending.pop() {
-                if let Some(bytes) = self
-                    .sessions
-                    .get_mut(&conn)
-                    .and_then(Session::take_transmit)
-                {
+                let Some(s) = self.sessions.get_mut(&conn) else {
+                    continue;
+                };
+                // A switch with a frame to come takes its flow changes in
+                // the same write as the frame, after the other switches'.
+                let frame_to_come = s
+                    .dpid()
+                    .is_some_and(|d| self.after_flows.iter().any(|(f, _)| *f == d));
+                if frame_to_come {
+                    continue;
+                }
+                if let Some(bytes) = s.take_transmit() {
                     return Some((conn, bytes));
                 }
             }

@@ -174,11 +174,11 @@ fn a_forwarded_frame_leaves_after_the_flows_of_its_path() {
         let last_mod = net
             .written
             .iter()
-            .rposition(|(_, m)| matches!(m, Message::FlowMod(_) | Message::GroupMod(_)));
+            .rposition(|(_, _, m)| matches!(m, Message::FlowMod(_) | Message::GroupMod(_)));
         let frame_out = net
             .written
             .iter()
-            .position(|(_, m)| matches!(m, Message::PacketOut(po) if po.data == f));
+            .position(|(_, _, m)| matches!(m, Message::PacketOut(po) if po.data == f));
         assert!(last_mod.is_some(), "the path is installed again");
         assert!(
             frame_out > last_mod,
@@ -190,6 +190,30 @@ fn a_forwarded_frame_leaves_after_the_flows_of_its_path() {
         net.host_sends(0, f);
         assert_eq!(net.packet_ins(), before);
     }
+}
+
+#[test]
+fn a_packet_in_between_hosts_of_one_switch_is_answered_in_one_write() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    expire_pair_flows(&mut net);
+    net.written.clear();
+    let f = net.ip_frame(0, 1);
+    net.host_sends(0, f);
+    let edge = net.hosts[0].at.0;
+    assert_eq!(net.hosts[1].at.0, edge);
+    let answer: Vec<_> = net.written.iter().filter(|(_, d, _)| *d == edge).collect();
+    assert!(answer
+        .iter()
+        .any(|(_, _, m)| matches!(m, Message::FlowMod(_))));
+    assert!(answer
+        .iter()
+        .any(|(_, _, m)| matches!(m, Message::PacketOut(_))));
+    assert!(
+        answer.iter().all(|(w, _, _)| *w == answer[0].0),
+        "{answer:?}"
+    );
 }
 
 #[test]

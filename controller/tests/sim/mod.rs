@@ -278,9 +278,10 @@ pub struct Net {
     to_controller: VecDeque<(ConnId, Vec<u8>)>,
     /// Messages the controller sent, per switch, in order.
     pub received: BTreeMap<u64, Vec<Message>>,
-    /// Messages the controller sent, to which switch, in the order they
-    /// were written to the connections.
-    pub written: Vec<(u64, Message)>,
+    /// Messages the controller sent, in the order they were written to
+    /// the connections: the number of the write, the switch, the message.
+    pub written: Vec<(usize, u64, Message)>,
+    writes: usize,
 }
 
 impl Net {
@@ -301,6 +302,7 @@ impl Net {
             to_controller: VecDeque::new(),
             received: BTreeMap::new(),
             written: Vec::new(),
+            writes: 0,
         };
         for (i, &(dpid, n)) in ports.iter().enumerate() {
             net.switches.insert(
@@ -417,6 +419,7 @@ impl Net {
             return;
         };
         sw.inbuf.extend_from_slice(bytes);
+        self.writes += 1;
         let mut msgs = Vec::new();
         while let Some(len) = ofp::frame_len(&sw.inbuf).expect("controller sent a bad frame") {
             let frame: Vec<u8> = sw.inbuf.drain(..len).collect();
@@ -427,7 +430,7 @@ impl Net {
                 .entry(dpid)
                 .or_default()
                 .push(msg.body.clone());
-            self.written.push((dpid, msg.body.clone()));
+            self.written.push((self.writes, dpid, msg.body.clone()));
             self.switch_handles(dpid, conn, msg);
         }
     }
