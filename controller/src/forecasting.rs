@@ -268,15 +268,18 @@ pub fn spawn(config: ForecastConfig) -> (mpsc::SyncSender<Round>, watch::Receive
         let (jobs, done) = (Arc::clone(&job_rx), done_tx.clone());
         std::thread::Builder::new()
             .name(format!("edgeflow-refit-{i}"))
-            .spawn(move || loop {
-                // The lock is held only while waiting for a job, never while fitting.
-                let job = match jobs.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok(job) = job else { return };
-                if done.send(job.run()).is_err() {
-                    return;
+            .spawn(move || {
+                crate::priority::background();
+                loop {
+                    // The lock is held only while waiting for a job, never while fitting.
+                    let job = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    if done.send(job.run()).is_err() {
+                        return;
+                    }
                 }
             })
             .expect("spawning a refit worker");
@@ -284,6 +287,7 @@ pub fn spawn(config: ForecastConfig) -> (mpsc::SyncSender<Round>, watch::Receive
     std::thread::Builder::new()
         .name("edgeflow-forecast".into())
         .spawn(move || {
+            crate::priority::background();
             let mut f = LinkForecaster::new(config);
             for (unix_ms, rates) in rx {
                 for refit in done_rx.try_iter() {

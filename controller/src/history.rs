@@ -106,6 +106,7 @@ pub fn spawn_writer(store: std::sync::Arc<Store>, retention: Retention) -> mpsc:
     std::thread::Builder::new()
         .name("edgeflow-history".into())
         .spawn(move || {
+            crate::priority::background();
             let mut down = Downsampler::default();
             for (unix_ms, rates) in rx {
                 if let Err(e) = store.append_rates(Resolution::Poll, unix_ms, &rates) {

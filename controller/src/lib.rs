@@ -14,6 +14,7 @@ pub mod multipath;
 pub mod ofp_print;
 pub mod outbox;
 pub mod placement;
+pub mod priority;
 pub mod runtime;
 pub mod session;
 pub mod stats;
