@@ -19,9 +19,9 @@ use super::setups::Setups;
 use super::template::{append, packet_out_data, set_xid, Host, PacketInTemplate, Tag};
 use super::window::{Answer, Window};
 use edgeflow_proto::ofp::{
-    self, bad_request, msg_type, Action, Desc, ErrorMsg, ErrorType, Hello, Match, Message,
-    MultipartReply, MultipartReplyBody, MultipartRequestBody, OfpMsg, Oxm, PacketIn,
-    PacketInReason, SwitchConfig, SwitchFeatures,
+    self, bad_request, msg_type, Action, Counter, Desc, ErrorMsg, ErrorType, GroupStats, Hello,
+    Match, Message, MultipartReply, MultipartReplyBody, MultipartRequestBody, OfpMsg, Oxm,
+    PacketIn, PacketInReason, SwitchConfig, SwitchFeatures,
 };
 use edgeflow_proto::packet::ethertype;
 use hdrhistogram::Histogram;
@@ -443,6 +443,36 @@ impl Switch {
                     Message::MultipartReply(MultipartReply { flags: 0, body }),
                 );
             }
+            // Groups exist in path-setup mode only; their counters are not
+            // kept (zero), the list is what the switch holds.
+            MultipartRequestBody::Group { group_id } => {
+                let zero = Counter {
+                    packet_count: 0,
+                    byte_count: 0,
+                };
+                let stats = self.path.as_ref().map_or_else(Vec::new, |p| {
+                    p.datapath
+                        .tables
+                        .group_list()
+                        .into_iter()
+                        .filter(|(id, _)| group_id == ofp::group::ALL || *id == group_id)
+                        .map(|(id, g)| GroupStats {
+                            group_id: id,
+                            ref_count: 0,
+                            packet_count: 0,
+                            byte_count: 0,
+                            duration_sec: 0,
+                            duration_nsec: 0,
+                            bucket_stats: vec![zero; g.buckets.len()],
+                        })
+                        .collect()
+                });
+                let body = MultipartReplyBody::Group(stats);
+                return self.send(
+                    xid,
+                    Message::MultipartReply(MultipartReply { flags: 0, body }),
+                );
+            }
             _ => return self.refuse(xid, bad_request::BAD_MULTIPART, msg),
         };
         set_xid(prebuilt, xid);
@@ -691,6 +721,52 @@ mod tests {
             Message::MultipartReply(MultipartReply { body: MultipartReplyBody::PortStats(p), .. }) if p.len() == 8
         ));
         assert_eq!(s.counters.port_stats, 1);
+    }
+
+    #[test]
+    fn group_stats_list_the_groups_the_switch_holds() {
+        use edgeflow_proto::ofp::{Bucket, GroupMod, GroupModCommand, GroupType};
+        let now = Instant::now();
+        let req = |group_id| {
+            bytes(Message::MultipartRequest(MultipartRequest {
+                flags: 0,
+                body: MultipartRequestBody::Group { group_id },
+            }))
+        };
+        let listed = |s: &mut Switch, group_id| -> Vec<(u32, usize)> {
+            s.handle_bytes(now, &req(group_id));
+            match drain(s).pop().map(|m| m.body) {
+                Some(Message::MultipartReply(MultipartReply {
+                    body: MultipartReplyBody::Group(g),
+                    ..
+                })) => g
+                    .iter()
+                    .map(|g| (g.group_id, g.bucket_stats.len()))
+                    .collect(),
+                other => panic!("not a group stats reply: {other:?}"),
+            }
+        };
+        // Without tables there are no groups, and no error either.
+        let mut plain = Switch::new(spec(1), now);
+        drain(&mut plain);
+        assert!(listed(&mut plain, ofp::group::ALL).is_empty());
+
+        let mut s = Switch::new(spec(1), now);
+        s.enable_paths(Datapath::new(0, 3, Vec::new(), 1..3, 1), None);
+        drain(&mut s);
+        for (id, buckets) in [(9, 3), (4, 2)] {
+            let gm = GroupMod {
+                command: GroupModCommand::Add,
+                group_type: GroupType::Select,
+                group_id: id,
+                buckets: vec![Bucket::new(vec![Action::output(1)]); buckets],
+            };
+            s.handle_bytes(now, &bytes(Message::GroupMod(gm)));
+        }
+        drain(&mut s);
+        assert_eq!(listed(&mut s, ofp::group::ALL), vec![(4, 2), (9, 3)]);
+        assert_eq!(listed(&mut s, 9), vec![(9, 3)]);
+        assert!(listed(&mut s, 5).is_empty());
     }
 
     #[test]

@@ -321,6 +321,13 @@ impl Tables {
         self.groups.get(&id)
     }
 
+    /// Every group with its id, in id order.
+    pub fn group_list(&self) -> Vec<(u32, &Group)> {
+        let mut all: Vec<_> = self.groups.iter().map(|(&id, g)| (id, g)).collect();
+        all.sort_unstable_by_key(|(id, _)| *id);
+        all
+    }
+
     fn table_ids(&self, t: u8) -> std::ops::Range<usize> {
         if t == ofp::table::ALL {
             0..self.tables.len()
