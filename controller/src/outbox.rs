@@ -40,8 +40,19 @@ impl Outbox {
 
     /// The batches in datapath order, each in the order pushed, and the
     /// frames to send after them.
-    pub fn finish(self) -> (Batches, Vec<(u64, Message)>) {
-        (self.per_switch.into_iter(), self.after_flows)
+    pub fn finish(mut self) -> (Batches, Vec<(u64, Message)>) {
+        // A frame for the only switch whose flows changed needs no waiting:
+        // one connection keeps its order.
+        let mut after_flows = Vec::new();
+        for (dpid, msg) in std::mem::take(&mut self.after_flows) {
+            let others = self.per_switch.keys().any(|&d| d != dpid);
+            if others {
+                after_flows.push((dpid, msg));
+            } else {
+                self.per_switch.entry(dpid).or_default().push(msg);
+            }
+        }
+        (self.per_switch.into_iter(), after_flows)
     }
 }
 
@@ -50,14 +61,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_frame_waits_for_other_switches_flows_only() {
+        let frame = || Message::EchoRequest(vec![9]);
+        let mut o = Outbox::default();
+        o.push(1, Message::BarrierRequest);
+        o.push_after_flows(1, frame());
+        let (batches, after) = o.finish();
+        assert!(after.is_empty());
+        assert_eq!(
+            batches.collect::<Vec<_>>(),
+            vec![(1, vec![Message::BarrierRequest, frame()])]
+        );
+
+        let mut o = Outbox::default();
+        o.push(1, Message::BarrierRequest);
+        o.push(2, Message::BarrierRequest);
+        o.push_after_flows(1, frame());
+        let (batches, after) = o.finish();
+        assert_eq!(after, vec![(1, frame())]);
+        assert_eq!(batches.count(), 2);
+    }
+
+    #[test]
     fn batches_keep_push_order_per_switch() {
         let mut o = Outbox::default();
         o.push(2, Message::BarrierRequest);
         o.push(1, Message::EchoRequest(vec![1]));
-        o.push_after_flows(1, Message::BarrierRequest);
         o.push(1, Message::EchoRequest(vec![2]));
         let (batches, after) = o.finish();
-        assert_eq!(after, vec![(1, Message::BarrierRequest)]);
+        assert!(after.is_empty());
         let batches: Vec<_> = batches.collect();
         assert_eq!(
             batches,
