@@ -1,8 +1,10 @@
 //! The tokio shell around the sans-IO [`Controller`]: a listener, one small
-//! task per connection and one task for the controller's timer and the
-//! API's commands, all on one thread. A connection's task hands what it
-//! reads straight to the controller and writes the answers before it reads
-//! again: a PACKET_IN is answered without a task switch. The controller
+//! task per connection, one task that writes, and one for the controller's
+//! timer and the API's commands, all on one thread. A connection's task
+//! hands what it reads straight to the controller (no copy, no channel);
+//! the writing task runs once every connection with input has handled its
+//! own, and writes what all of it caused: a burst of reads from many
+//! switches becomes one burst of writes, one per switch. The controller
 //! never waits on a socket. The API's writes arrive as commands; what they
 //! change is stored by the record writer thread before the API answers.
 
@@ -86,6 +88,8 @@ struct Core {
     dump_token: u64,
     /// The [`Controller::version`] of the newest snapshot for the API.
     published: u64,
+    /// Wakes the task that writes what the connections' input caused.
+    flush_wanted: Rc<Notify>,
 }
 
 impl Core {
@@ -192,11 +196,27 @@ async fn event_loop(
         writers: HashMap::new(),
         dumps: HashMap::new(),
         dump_token: 0,
+        flush_wanted: Rc::new(Notify::new()),
     }));
     // Connections wake this task when the topology changed.
     let changed = Rc::new(Notify::new());
-    let accept =
-        tokio::task::spawn_local(accept_loop(listener, Rc::clone(&core), Rc::clone(&changed)));
+    // Writes, once the connections with input have all handled theirs
+    // (they were woken first and run first), what that input caused.
+    let flusher = {
+        let (core, changed) = (Rc::clone(&core), Rc::clone(&changed));
+        let wanted = Rc::clone(&core.borrow().flush_wanted);
+        tokio::task::spawn_local(async move {
+            loop {
+                wanted.notified().await;
+                let mut core = core.borrow_mut();
+                core.flush();
+                if core.controller.version() != core.published {
+                    changed.notify_one();
+                }
+            }
+        })
+    };
+    let accept = tokio::task::spawn_local(accept_loop(listener, Rc::clone(&core)));
     let mut stats_at = Instant::now();
     let mut rates_published = core.borrow().controller.rates_version();
     tokio::pin!(shutdown);
@@ -277,6 +297,7 @@ async fn event_loop(
         }
     }
     accept.abort();
+    flusher.abort();
     info!("controller stopped");
 }
 
@@ -416,7 +437,7 @@ fn log_load(view: &model::Topology) {
     }
 }
 
-async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>, changed: Rc<Notify>) {
+async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>) {
     let mut next_id: ConnId = 1;
     loop {
         match listener.accept().await {
@@ -424,7 +445,7 @@ async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>, changed: Rc
                 let conn = next_id;
                 next_id += 1;
                 let span = tracing::info_span!("switch", conn, %peer);
-                let task = connection(conn, stream, Rc::clone(&core), Rc::clone(&changed));
+                let task = connection(conn, stream, Rc::clone(&core));
                 tokio::task::spawn_local(task.instrument(span));
             }
             Err(e) => {
@@ -436,9 +457,8 @@ async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>, changed: Rc
 }
 
 /// Runs one switch connection: what it reads goes to the controller at
-/// once, and what the controller has to send is written before the next
-/// read.
-async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>, changed: Rc<Notify>) {
+/// once; the writing task sends what follows.
+async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
@@ -449,14 +469,11 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>, ch
         queue: tx,
         queued: Arc::clone(&queued),
     };
-    // Hands input to the controller and sends what follows from it.
+    // Hands input to the controller and has what follows from it written.
     let step = |input: &mut dyn FnMut(&mut Controller)| {
         let mut core = core.borrow_mut();
         input(&mut core.controller);
-        core.flush();
-        if core.controller.version() != core.published {
-            changed.notify_one();
-        }
+        core.flush_wanted.notify_one();
     };
     core.borrow_mut().writers.insert(conn, w);
     step(&mut |c| c.handle_connect(conn, std::time::Instant::now()));
