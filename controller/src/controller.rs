@@ -104,6 +104,8 @@ pub struct Controller {
     pending: Vec<ConnId>,
     /// Frames to send once the flow changes before them are written.
     after_flows: Vec<(u64, Message)>,
+    /// Connections those frames go to: their bytes wait for the frames.
+    held: ahash::AHashSet<ConnId>,
     closing: VecDeque<(ConnId, String)>,
     /// Bumped whenever switches, links or hosts change.
     version: u64,
@@ -135,6 +137,7 @@ impl Controller {
             hosts: HostTable::default(),
             pending: Vec::new(),
             after_flows: Vec::new(),
+            held: Default::default(),
             closing: VecDeque::new(),
             version: 0,
             counters: Counters::default(),
@@ -399,28 +402,29 @@ impl Controller {
         }
         loop {
             while let Some(conn) = self.pending.pop() {
-                let Some(s) = self.sessions.get_mut(&conn) else {
-                    continue;
-                };
                 // A switch with a frame to come takes its flow changes in
                 // the same write as the frame, after the other switches'.
-                let frame_to_come = s
-                    .dpid()
-                    .is_some_and(|d| self.after_flows.iter().any(|(f, _)| *f == d));
-                if frame_to_come {
+                if self.held.contains(&conn) {
                     continue;
                 }
-                if let Some(bytes) = s.take_transmit() {
+                if let Some(bytes) = self
+                    .sessions
+                    .get_mut(&conn)
+                    .and_then(Session::take_transmit)
+                {
                     return Some((conn, bytes));
                 }
             }
-            if self.after_flows.is_empty() {
+            if self.after_flows.is_empty() && self.held.is_empty() {
                 return None;
             }
-            // Every flow change is out: now the frames that follow them.
+            // Every other flow change is taken: now the frames, and whatever
+            // their connections held back (also when a frame found its
+            // switch gone or on another connection meanwhile).
             for (dpid, msg) in std::mem::take(&mut self.after_flows) {
                 self.send_batch(dpid, [msg]);
             }
+            self.pending.extend(self.held.drain());
         }
     }
 
@@ -536,7 +540,15 @@ impl Controller {
                 let port_no = ps.desc.port_no;
                 let up = ps.desc.is_up();
                 let removed = match ps.reason {
-                    PortReason::Delete => self.topo.delete_port(dpid, port_no),
+                    PortReason::Delete => {
+                        let at = PortRef {
+                            dpid,
+                            port: port_no,
+                        };
+                        self.discovery.port_gone(at);
+                        self.monitor.port_gone(at);
+                        self.topo.delete_port(dpid, port_no)
+                    }
                     _ => self.topo.update_port(dpid, ps.desc.clone()),
                 };
                 info!(dpid = format!("{dpid:016x}"), port = port_no, up, reason = ?ps.reason, links_removed = removed.len(), "port status");
@@ -780,7 +792,12 @@ impl Controller {
         for (dpid, msgs) in batches {
             self.send_batch(dpid, msgs);
         }
-        self.after_flows.extend(after_flows);
+        for (dpid, msg) in after_flows {
+            if let Some(&conn) = self.by_dpid.get(&dpid) {
+                self.held.insert(conn);
+            }
+            self.after_flows.push((dpid, msg));
+        }
     }
 
     fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Message>) {

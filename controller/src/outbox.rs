@@ -9,9 +9,11 @@
 //!
 //! Across switches there is one ordering rule: a frame the controller
 //! forwards itself after installing a path ([`Outbox::push_after_flows`])
-//! leaves after the flow changes, so that when it arrives the next frame of
-//! the flow finds its path in place on every switch instead of missing
-//! behind it.
+//! is handed to its connection after the other switches' flow changes are
+//! handed to theirs, so that the next frame of the flow usually finds its
+//! path in place instead of missing behind it. Usually, not surely: the
+//! switches apply their messages independently, and bytes waiting behind a
+//! full socket wait there; only barriers would make it certain.
 
 use edgeflow_proto::ofp::Message;
 use std::collections::BTreeMap;
