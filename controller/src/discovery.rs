@@ -148,6 +148,14 @@ impl Discovery {
         self.frames.remove(&dpid);
     }
 
+    /// Forgets the probe of a port that was deleted (ports of edge nodes
+    /// come and go with their pods, each under a new number).
+    pub fn port_gone(&mut self, at: PortRef) {
+        if let Some(ports) = self.frames.get_mut(&at.dpid) {
+            ports.remove(&at.port);
+        }
+    }
+
     /// The LLDP frame of a probe out of `port` of switch `dpid`.
     fn frame(&self, dpid: u64, port: u32, hw_addr: MacAddr) -> Vec<u8> {
         let chassis = format!("{CHASSIS_PREFIX}{dpid:016x}").into_bytes();
@@ -271,6 +279,8 @@ mod tests {
         let pdu = lldpdu_of(&d.probe(1, 7, b));
         let link = d.receive(&pdu, at).unwrap();
         assert_eq!(link.src, PortRef { dpid: 1, port: 7 });
+        d.port_gone(PortRef { dpid: 1, port: 7 });
+        assert!(d.frames[&1].is_empty());
         d.switch_gone(1);
         assert!(d.frames.is_empty());
         assert_eq!(d.probe(1, 7, a), first);

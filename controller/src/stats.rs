@@ -171,6 +171,13 @@ impl Monitor {
         self.switches.remove(&dpid);
     }
 
+    /// Forgets the samples of a port that was deleted.
+    pub fn port_gone(&mut self, at: PortRef) {
+        if let Some(sw) = self.switches.get_mut(&at.dpid) {
+            sw.ports.remove(&at.port);
+        }
+    }
+
     /// The switches to poll now (each is rescheduled one interval on).
     pub fn due(&mut self, now: Instant) -> Vec<u64> {
         let mut due = Vec::new();
@@ -393,6 +400,11 @@ mod tests {
         m.switch_ready(1, t0);
         m.reply(1, t0, false, vec![stats(1, 1, 0, 0)], |_| None);
         m.reply(1, t0, false, vec![stats(1, 2, 8, 1)], |_| None);
+        assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_some());
+        m.port_gone(PortRef { dpid: 1, port: 1 });
+        assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_none());
+        m.reply(1, t0, false, vec![stats(1, 3, 16, 2)], |_| None);
+        m.reply(1, t0, false, vec![stats(1, 4, 24, 3)], |_| None);
         assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_some());
         m.switch_gone(1);
         assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_none());
