@@ -39,6 +39,10 @@ const WRITE_QUEUE: usize = 1024;
 /// Bytes read per socket read.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// How long a connection the controller closed may take to write what was
+/// queued for it.
+const CLOSE_DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A connection's writing. Bytes go straight into the socket when nothing
 /// is queued and the socket takes them (the usual case); otherwise, or for
 /// what the socket did not take, through the queue of the connection's
@@ -48,6 +52,9 @@ struct Writer {
     queue: mpsc::Sender<Bytes>,
     /// Buffers handed to the writer task and not yet written.
     queued: Arc<AtomicUsize>,
+    /// Dropped with the writer: tells the connection's reader to stop (the
+    /// controller closed the connection; the switch may never send again).
+    _closed: oneshot::Sender<()>,
 }
 
 impl Writer {
@@ -90,6 +97,8 @@ struct Core {
     published: u64,
     /// Wakes the task that writes what the connections' input caused.
     flush_wanted: Rc<Notify>,
+    /// When the event loop is next woken for the controller's timers.
+    wake_at: Option<std::time::Instant>,
 }
 
 impl Core {
@@ -197,8 +206,10 @@ async fn event_loop(
         dumps: HashMap::new(),
         dump_token: 0,
         flush_wanted: Rc::new(Notify::new()),
+        wake_at: None,
     }));
-    // Connections wake this task when the topology changed.
+    // The writing task wakes this one when the topology changed or input
+    // brought a timer forward.
     let changed = Rc::new(Notify::new());
     // Writes, once the connections with input have all handled theirs
     // (they were woken first and run first), what that input caused.
@@ -210,7 +221,12 @@ async fn event_loop(
                 wanted.notified().await;
                 let mut core = core.borrow_mut();
                 core.flush();
-                if core.controller.version() != core.published {
+                let earlier = match (core.controller.poll_timeout(), core.wake_at) {
+                    (Some(t), Some(w)) => t < w,
+                    (Some(_), None) => true,
+                    _ => false,
+                };
+                if core.controller.version() != core.published || earlier {
                     changed.notify_one();
                 }
             }
@@ -221,14 +237,13 @@ async fn event_loop(
     let mut rates_published = core.borrow().controller.rates_version();
     tokio::pin!(shutdown);
     loop {
-        let deadline = core
-            .borrow()
-            .controller
-            .poll_timeout()
-            .map(Instant::from_std)
-            .map_or(stats_at + STATS_INTERVAL, |t| {
-                t.min(stats_at + STATS_INTERVAL)
-            });
+        let deadline = {
+            let mut core = core.borrow_mut();
+            let tick = (stats_at + STATS_INTERVAL).into_std();
+            let at = core.controller.poll_timeout().map_or(tick, |t| t.min(tick));
+            core.wake_at = Some(at);
+            Instant::from_std(at)
+        };
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep_until(deadline) => {
@@ -464,10 +479,12 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
     let socket = Arc::new(wr);
     let queued = Arc::new(AtomicUsize::new(0));
+    let (closed, mut closing) = oneshot::channel::<()>();
     let w = Writer {
         socket: Arc::clone(&socket),
         queue: tx,
         queued: Arc::clone(&queued),
+        _closed: closed,
     };
     // Hands input to the controller and has what follows from it written.
     let step = |input: &mut dyn FnMut(&mut Controller)| {
@@ -480,7 +497,7 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     info!("switch connected");
     // Writes what could not be written at once, in order; the write side
     // closes when the last handle to it is dropped.
-    let writer = tokio::task::spawn_local(async move {
+    let mut writer = tokio::task::spawn_local(async move {
         while let Some(mut bytes) = rx.recv().await {
             while !bytes.is_empty() {
                 if socket.writable().await.is_err() {
@@ -499,7 +516,16 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     });
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
-        match rd.read(&mut buf).await {
+        let read = tokio::select! {
+            read = rd.read(&mut buf) => read,
+            // The controller dropped this connection: what it queued last
+            // (an error for the switch, say) is written before it closes.
+            _ = &mut closing => {
+                let _ = tokio::time::timeout(CLOSE_DRAIN, &mut writer).await;
+                break;
+            }
+        };
+        match read {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 let data = &buf[..n];

@@ -1,6 +1,7 @@
 //! `edgeflow run` as a process: nodes and placements written through the
-//! API survive a restart, the token is enforced, and bad bodies get JSON
-//! errors. Only loopback ports are used.
+//! API survive a restart, the token is enforced, bad bodies get JSON
+//! errors, and a switch connection closed for a protocol error is closed
+//! for good. Only loopback ports are used.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -19,6 +20,7 @@ fn free_port() -> u16 {
 struct Running {
     child: Child,
     api: SocketAddr,
+    openflow: SocketAddr,
 }
 
 impl Drop for Running {
@@ -44,6 +46,7 @@ fn start(state: &std::path::Path) -> Running {
     let running = Running {
         child,
         api: SocketAddr::from(([127, 0, 0, 1], api)),
+        openflow: SocketAddr::from(([127, 0, 0, 1], of)),
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while request(running.api, "GET", "/health/ready", None, None).0 != 200 {
@@ -134,4 +137,57 @@ fn nodes_and_placements_survive_a_restart() {
     assert_eq!(status, 404);
     drop(ef);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_switch_sending_a_bad_frame_gets_an_error_and_its_connection_is_closed() {
+    let dir = std::env::temp_dir().join(format!("edgeflow-badframe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ef = start(&dir.join("state.redb"));
+    let mut s = TcpStream::connect(ef.openflow).unwrap();
+    // HELLO, then a header whose length (4) is below the header's own size.
+    s.write_all(&[4, 0, 0, 8, 0, 0, 0, 1, 4, 0, 0, 4, 0, 0, 0, 2])
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got)
+        .expect("the controller closes the connection");
+    let mut types = Vec::new();
+    let mut at = 0;
+    while at + 4 <= got.len() {
+        types.push(got[at + 1]);
+        at += usize::from(u16::from_be_bytes([got[at + 2], got[at + 3]])).max(8);
+    }
+    assert!(
+        types.contains(&1),
+        "an OFPT_ERROR before the close: {types:?}"
+    );
+    // The controller's end is closed too (its socket belongs to no process
+    // any more), although this end stays open and silent: it used to wait
+    // for the switch to send again.
+    let ours = s.local_addr().unwrap().port();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while controller_holds(ef.openflow.port(), ours) {
+        assert!(
+            Instant::now() < deadline,
+            "the controller keeps the socket open"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(s);
+    drop(ef);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Whether a process still holds the socket of the connection from local
+/// port `of` to remote port `peer` (in /proc/net/tcp a socket no process
+/// holds any more has inode 0, or is gone).
+fn controller_holds(of: u16, peer: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next().unwrap(), 16).unwrap();
+    table.lines().skip(1).any(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        port(f[1]) == of && port(f[2]) == peer && f[9] != "0"
+    })
 }
