@@ -52,12 +52,17 @@ struct Writer {
     queue: mpsc::Sender<Bytes>,
     /// Buffers handed to the writer task and not yet written.
     queued: Arc<AtomicUsize>,
-    /// Dropped with the writer: tells the connection's reader to stop (the
-    /// controller closed the connection; the switch may never send again).
-    _closed: oneshot::Sender<()>,
 }
 
 impl Writer {
+    /// Ends the connection's reading: its pending read returns as at the
+    /// end of the stream (the switch may never send again), while what is
+    /// queued is still written.
+    fn stop_reading(&self) {
+        let stream: &TcpStream = self.socket.as_ref().as_ref();
+        let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Read);
+    }
+
     /// Sends bytes; false if the switch is not reading (the queue is full).
     fn send(&self, mut bytes: Bytes) -> bool {
         if self.queued.load(Ordering::Acquire) == 0 {
@@ -126,7 +131,9 @@ impl Core {
             }
             for conn in stalled.into_iter().chain(closed) {
                 // Dropping the writer ends the connection once its queue is written.
-                self.writers.remove(&conn);
+                if let Some(w) = self.writers.remove(&conn) {
+                    w.stop_reading();
+                }
                 self.controller.handle_disconnect(conn);
             }
         }
@@ -479,12 +486,10 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
     let socket = Arc::new(wr);
     let queued = Arc::new(AtomicUsize::new(0));
-    let (closed, mut closing) = oneshot::channel::<()>();
     let w = Writer {
         socket: Arc::clone(&socket),
         queue: tx,
         queued: Arc::clone(&queued),
-        _closed: closed,
     };
     // Hands input to the controller and has what follows from it written.
     let step = |input: &mut dyn FnMut(&mut Controller)| {
@@ -516,16 +521,7 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     });
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
-        let read = tokio::select! {
-            read = rd.read(&mut buf) => read,
-            // The controller dropped this connection: what it queued last
-            // (an error for the switch, say) is written before it closes.
-            _ = &mut closing => {
-                let _ = tokio::time::timeout(CLOSE_DRAIN, &mut writer).await;
-                break;
-            }
-        };
-        match read {
+        match rd.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 let data = &buf[..n];
@@ -535,6 +531,11 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
                 }
             }
         }
+    }
+    if !core.borrow().writers.contains_key(&conn) {
+        // The controller closed the connection: what it queued last (an
+        // error for the switch, say) is written before the socket closes.
+        let _ = tokio::time::timeout(CLOSE_DRAIN, &mut writer).await;
     }
     writer.abort();
     core.borrow_mut().writers.remove(&conn);
