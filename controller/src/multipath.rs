@@ -69,6 +69,9 @@ const PRIORITY_TAG: u16 = 2000;
 const MAX_EXTRA_HOPS: usize = 1;
 /// Rebalancing periods a group stays while nothing uses it.
 const IDLE_PERIODS: u32 = 3;
+/// Rebalancing periods after which a group's rates, not refreshed by its
+/// switch's statistics, are forgotten.
+const STALE_PERIODS: u32 = 2;
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
 
@@ -636,6 +639,22 @@ impl Multipath {
         }
     }
 
+    /// Forgets the rates of groups whose switch has not answered a
+    /// statistics request for [`STALE_PERIODS`] rebalancing periods: a
+    /// switch that stopped answering (or a group it no longer reports) must
+    /// not keep steering the weights with its last load.
+    fn forget_stale_rates(&mut self, now: Instant) {
+        let Some(oldest) = now.checked_sub(self.config.rebalance * STALE_PERIODS) else {
+            return;
+        };
+        for g in self.groups.values_mut() {
+            if g.counted.as_ref().is_some_and(|(at, _)| *at < oldest) {
+                g.counted = None;
+                g.rates.iter_mut().for_each(|r| *r = 0.0);
+            }
+        }
+    }
+
     /// Every rebalancing period: removes unused groups (see
     /// [`Multipath::collect_unused`]), then recomputes the weights.
     pub fn rebalance(
@@ -655,6 +674,7 @@ impl Multipath {
             _ => {}
         }
         self.next_rebalance = Some(now + self.config.rebalance);
+        self.forget_stale_rates(now);
         self.collect_unused(referenced, out);
         let keys: Vec<(u64, u64)> = self.groups.keys().copied().collect();
         let mut index: HashMap<Link, usize> = HashMap::new();

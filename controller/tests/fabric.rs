@@ -694,6 +694,40 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     assert_eq!(on_switch, g.paths.iter().map(weight).collect::<Vec<_>>());
 }
 
+#[test]
+fn a_groups_rates_are_forgotten_when_its_switch_stops_reporting_them() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let carried = |net: &Net| -> f64 {
+        net.ctrl
+            .view()
+            .groups
+            .into_iter()
+            .find(|g| g.src.0 == 21 && g.dst.0 == 28)
+            .expect("a group from edge 21 to edge 28")
+            .paths
+            .iter()
+            .map(|p| p.rate_bps)
+            .sum()
+    };
+    let traffic = |net: &mut Net, seconds: u64| {
+        for _ in 0..seconds {
+            for flow in 0..16 {
+                let f = net.flow_frame(0, 15, flow);
+                net.host_sends(0, f);
+            }
+            net.advance(Duration::from_secs(1));
+        }
+    };
+    traffic(&mut net, 3);
+    assert!(carried(&net) > 0.0);
+    // The ingress switch goes on forwarding but stops answering.
+    net.switches.get_mut(&21).unwrap().mute_group_stats = true;
+    traffic(&mut net, 35);
+    assert_eq!(carried(&net), 0.0, "the last rates are not kept for ever");
+}
+
 /// Flows on a switch whose cookie is of the placement kind.
 fn placement_flows(net: &Net, dpid: u64) -> Vec<sim::Flow> {
     net.switches[&dpid]

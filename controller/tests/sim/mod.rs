@@ -84,6 +84,8 @@ pub struct SimSwitch {
     pub packet_ins: u64,
     /// Per port: (rx packets, rx bytes, tx packets, tx bytes).
     pub counters: BTreeMap<u32, (u64, u64, u64, u64)>,
+    /// Group statistics requests go unanswered.
+    pub mute_group_stats: bool,
 }
 
 fn port(no: u32) -> Port {
@@ -317,6 +319,7 @@ impl Net {
                     inbuf: Vec::new(),
                     packet_ins: 0,
                     counters: BTreeMap::new(),
+                    mute_group_stats: false,
                 },
             );
             net.by_conn.insert(100 + i as u64, dpid);
@@ -486,7 +489,7 @@ impl Net {
                 self.switch_replies(conn, msg.xid, MultipartReplyBody::PortStats(stats))
             }
             Message::MultipartRequest(r)
-                if matches!(r.body, MultipartRequestBody::Group { .. }) =>
+                if matches!(r.body, MultipartRequestBody::Group { .. }) && !sw.mute_group_stats =>
             {
                 let stats = sw
                     .groups
