@@ -3,7 +3,7 @@
 use crate::topology::PortRef;
 use ahash::AHashMap as HashMap;
 use edgeflow_proto::MacAddr;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -45,7 +45,8 @@ pub const MAX_IPS_PER_HOST: usize = 64;
 /// The host table, indexed by MAC and by IP address.
 #[derive(Debug, Default)]
 pub struct HostTable {
-    by_mac: BTreeMap<MacAddr, Host>,
+    /// Hashed, not ordered: every PACKET_IN looks up two or three hosts.
+    by_mac: HashMap<MacAddr, Host>,
     by_ip: HashMap<IpAddr, MacAddr>,
     /// Hosts per edge port.
     per_port: HashMap<PortRef, usize>,
@@ -61,6 +62,16 @@ impl HostTable {
         at: PortRef,
         now: Instant,
     ) -> Learned {
+        // The usual case: a known host, on its port, with a known address
+        // (an address in a host's set is the host's in by_ip too).
+        if let Some(h) = self.by_mac.get_mut(&mac) {
+            let ip_known =
+                ip.is_none_or(|ip| ip.is_unspecified() || ip.is_multicast() || h.ips.contains(&ip));
+            if h.at == at && ip_known {
+                h.last_seen = now;
+                return Learned::Known;
+            }
+        }
         let known = self.by_mac.get(&mac);
         if known.is_none()
             && self
@@ -186,7 +197,9 @@ impl HostTable {
 
     /// All hosts, ordered by MAC.
     pub fn iter(&self) -> impl Iterator<Item = &Host> {
-        self.by_mac.values()
+        let mut all: Vec<&Host> = self.by_mac.values().collect();
+        all.sort_unstable_by_key(|h| h.mac);
+        all.into_iter()
     }
 
     /// Number of hosts.
@@ -225,6 +238,28 @@ mod tests {
         );
         assert_eq!(t.get(&A).unwrap().at, at(2, 3));
         assert_eq!(t.get(&A).unwrap().ips.len(), 1);
+    }
+
+    #[test]
+    fn a_known_host_is_refreshed_and_still_learns_new_addresses() {
+        let t0 = Instant::now();
+        let later = t0 + std::time::Duration::from_secs(100);
+        let mut t = HostTable::default();
+        let (ip1, ip2): (IpAddr, IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        t.learn(A, Some(ip1), at(1, 1), t0);
+        assert_eq!(t.learn(A, Some(ip1), at(1, 1), later), Learned::Known);
+        assert_eq!(t.get(&A).unwrap().last_seen, later);
+        assert_eq!(t.learn(A, None, at(1, 1), later), Learned::Known);
+        assert_eq!(t.learn(A, Some(ip2), at(1, 1), later), Learned::New);
+        assert_eq!(t.mac_of(&ip2), Some(A));
+        // An address another host took back is learned again.
+        t.learn(B, Some(ip1), at(1, 2), later);
+        assert_eq!(t.learn(A, Some(ip1), at(1, 1), later), Learned::New);
+        assert_eq!(t.mac_of(&ip1), Some(A));
+        // Iteration stays ordered by MAC.
+        let macs: Vec<MacAddr> = t.iter().map(|h| h.mac).collect();
+        assert_eq!(macs, vec![A, B]);
     }
 
     #[test]
