@@ -563,6 +563,17 @@ fn cores_carrying_tags(net: &Net) -> BTreeSet<u64> {
         .collect()
 }
 
+/// The controller's view of the select group from edge 21 (h1's switch)
+/// to edge 28 (h16's).
+fn group_21_to_28(net: &Net) -> edgeflow_api::model::GroupView {
+    net.ctrl
+        .view()
+        .groups
+        .into_iter()
+        .find(|g| g.src.0 == 21 && g.dst.0 == 28)
+        .expect("a group from edge 21 to edge 28")
+}
+
 #[test]
 fn cross_pod_traffic_enters_a_group_of_four_tagged_paths() {
     let mut net = fat_tree();
@@ -570,13 +581,7 @@ fn cross_pod_traffic_enters_a_group_of_four_tagged_paths() {
     pingall(&mut net);
     // h1 (edge 21) to h16 (edge 28): 4 equal-cost paths, one bucket each.
     let groups = &net.switches[&21].groups;
-    let to_28 = net
-        .ctrl
-        .view()
-        .groups
-        .into_iter()
-        .find(|g| g.src.0 == 21 && g.dst.0 == 28)
-        .expect("a group from edge 21 to edge 28");
+    let to_28 = group_21_to_28(&net);
     let buckets = &groups[&to_28.group_id];
     assert_eq!(buckets.len(), 4);
     assert!(buckets.iter().all(|b| b.weight == 25), "{buckets:?}");
@@ -638,17 +643,9 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     let mut net = fat_tree();
     net.start();
     pingall(&mut net);
-    let group = |net: &Net| {
-        net.ctrl
-            .view()
-            .groups
-            .into_iter()
-            .find(|g| g.src.0 == 21 && g.dst.0 == 28)
-            .expect("a group from edge 21 to edge 28")
-    };
     // Load the core-to-pod-3 link of the group's first path with 8 Mbit/s
     // that no group carries (the sim's links are 10 Mbit/s).
-    let hot = group(&net).paths[0].hops[2];
+    let hot = group_21_to_28(&net).paths[0].hops[2];
     let (core, port) = (hot.dpid.0, hot.port_no);
     for _ in 0..25 {
         for flow in 0..64 {
@@ -665,7 +662,7 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
         c.3 += 1_000_000;
         net.advance(Duration::from_secs(1));
     }
-    let g = group(&net);
+    let g = group_21_to_28(&net);
     let weight = |p: &edgeflow_api::model::WeightedPath| p.weight;
     let hot_weight = g
         .paths
@@ -699,18 +696,7 @@ fn a_groups_rates_are_forgotten_when_its_switch_stops_reporting_them() {
     let mut net = fat_tree();
     net.start();
     pingall(&mut net);
-    let carried = |net: &Net| -> f64 {
-        net.ctrl
-            .view()
-            .groups
-            .into_iter()
-            .find(|g| g.src.0 == 21 && g.dst.0 == 28)
-            .expect("a group from edge 21 to edge 28")
-            .paths
-            .iter()
-            .map(|p| p.rate_bps)
-            .sum()
-    };
+    let carried = |net: &Net| -> f64 { group_21_to_28(net).paths.iter().map(|p| p.rate_bps).sum() };
     let traffic = |net: &mut Net, seconds: u64| {
         for _ in 0..seconds {
             for flow in 0..16 {
