@@ -79,16 +79,6 @@ impl<K: Copy + Eq + Hash + Ord> Timers<K> {
             }
         }
     }
-
-    /// How many keys have a deadline.
-    pub fn len(&self) -> usize {
-        self.due.len()
-    }
-
-    /// True when no key has a deadline.
-    pub fn is_empty(&self) -> bool {
-        self.due.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -112,7 +102,7 @@ mod tests {
         assert_eq!(due_at(&mut t, t0), Vec::<u32>::new());
         assert_eq!(due_at(&mut t, t0 + s(2)), vec![2, 3]);
         assert_eq!(due_at(&mut t, t0 + s(10)), vec![1]);
-        assert!(t.is_empty());
+        assert!(t.due.is_empty());
         assert_eq!(t.next(), None);
     }
 
@@ -127,14 +117,14 @@ mod tests {
         t.set(2, t0 + s(2)); // earlier: due at 2 s, once
         t.set(3, t0 + s(1));
         t.cancel(3);
-        assert_eq!(t.len(), 2);
+        assert_eq!(t.due.len(), 2);
         assert_eq!(t.next(), Some(t0 + s(2)));
         assert_eq!(due_at(&mut t, t0 + s(1)), Vec::<u32>::new());
         assert_eq!(due_at(&mut t, t0 + s(2)), vec![2]);
         assert_eq!(t.next(), Some(t0 + s(5)));
         assert_eq!(due_at(&mut t, t0 + s(4)), Vec::<u32>::new());
         assert_eq!(due_at(&mut t, t0 + s(5)), vec![1]);
-        assert!(t.is_empty());
+        assert!(t.due.is_empty());
     }
 
     #[test]
@@ -152,7 +142,7 @@ mod tests {
                 t.set(key, t0 + Duration::from_millis(off + u64::from(key)));
             }
         }
-        assert_eq!(t.len(), 50);
+        assert_eq!(t.due.len(), 50);
         // The last round set key k to 599 + k ms: each comes once, in order.
         assert_eq!(
             due_at(&mut t, t0 + Duration::from_millis(598)),
