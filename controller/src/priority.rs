@@ -10,25 +10,26 @@ const BACKGROUND_NICE: i32 = 10;
 /// belongs to the thread, not the process); elsewhere does nothing.
 pub fn background() {
     #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority take and return plain integers; a
-    // failure (no permission) only leaves the priority as it was.
+    // SAFETY: setpriority takes and returns plain integers; a failure (no
+    // permission) only leaves the priority as it was.
     unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE);
+        libc::setpriority(libc::PRIO_PROCESS, this_thread(), BACKGROUND_NICE);
     }
+}
+
+/// The calling thread's id.
+#[cfg(target_os = "linux")]
+fn this_thread() -> libc::id_t {
+    // SAFETY: gettid takes nothing and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as libc::id_t }
 }
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]
     fn background_threads_are_niced_and_others_are_not() {
-        let nice = || {
-            // SAFETY: as above.
-            unsafe {
-                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-                libc::getpriority(libc::PRIO_PROCESS, tid)
-            }
-        };
+        // SAFETY: getpriority takes and returns plain integers.
+        let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, super::this_thread()) };
         let before = nice();
         let inside = std::thread::spawn(move || {
             super::background();
