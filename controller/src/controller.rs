@@ -202,7 +202,11 @@ impl Controller {
         self.sessions
             .insert(conn, Session::new(self.config.session, now));
         self.reschedule(conn);
+        // Probe and poll rounds count from the same instant: with one
+        // interval they come due together, and a switch's probes and its
+        // statistics request leave in one write.
         self.discovery.start(now);
+        self.monitor.start(now);
         self.pending.push(conn);
     }
 
@@ -442,7 +446,7 @@ impl Controller {
             let dpid = s.dpid();
             match ev {
                 SessionEvent::Ready { features, ports } => {
-                    self.switch_ready(conn, features.datapath_id, ports, now, &mut out)
+                    self.switch_ready(conn, features.datapath_id, ports, &mut out)
                 }
                 SessionEvent::Message(msg) => {
                     if let Some(dpid) = dpid {
@@ -462,14 +466,7 @@ impl Controller {
         self.pending.push(conn);
     }
 
-    fn switch_ready(
-        &mut self,
-        conn: ConnId,
-        dpid: u64,
-        ports: Vec<Port>,
-        now: Instant,
-        out: &mut Outbox,
-    ) {
+    fn switch_ready(&mut self, conn: ConnId, dpid: u64, ports: Vec<Port>, out: &mut Outbox) {
         if let Some(old) = self.by_dpid.insert(dpid, conn) {
             if old != conn {
                 if let Some(s) = self.sessions.get_mut(&old) {
@@ -487,7 +484,7 @@ impl Controller {
             "switch ready"
         );
         self.topo.add_switch(dpid, ports);
-        self.monitor.switch_ready(dpid, now);
+        self.monitor.switch_ready(dpid);
         self.forwarding
             .switch_ready(dpid, &self.topo, &self.hosts, out);
         self.reinstall_placements(dpid);

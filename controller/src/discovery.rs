@@ -10,6 +10,7 @@
 //! back as a PACKET_IN is a directed link; links not confirmed within the
 //! timeout expire.
 
+use crate::timers::Period;
 use crate::topology::{Link, PortRef};
 use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::{self, Action, Message, PacketOut};
@@ -54,7 +55,7 @@ pub enum Rejected {
 #[derive(Debug)]
 pub struct Discovery {
     config: DiscoveryConfig,
-    next_probe: Option<Instant>,
+    probes: Period,
     /// Each port's probe frame with the MAC address it was built for: a
     /// probe never changes, and a fabric of 1,000 switches x 48 ports sends
     /// 48,000 a second, each costing a keyed hash to build.
@@ -69,8 +70,8 @@ impl Discovery {
     /// A discovery with no probe round scheduled yet.
     pub fn new(config: DiscoveryConfig) -> Discovery {
         Discovery {
+            probes: Period::new(config.probe_interval),
             config,
-            next_probe: None,
             frames: HashMap::new(),
             foreign: 0,
             malformed: 0,
@@ -82,27 +83,20 @@ impl Discovery {
         &self.config
     }
 
-    /// Starts the probe timer if it is not running: the first round comes
+    /// Starts the probe rounds if they are not running: the first comes
     /// one interval after the first switch connects.
     pub fn start(&mut self, now: Instant) {
-        self.next_probe
-            .get_or_insert(now + self.config.probe_interval);
+        self.probes.start(now);
     }
 
     /// True when a probe round is due; schedules the next one.
     pub fn probe_due(&mut self, now: Instant) -> bool {
-        match self.next_probe {
-            Some(t) if now < t => false,
-            _ => {
-                self.next_probe = Some(now + self.config.probe_interval);
-                true
-            }
-        }
+        self.probes.due(now).is_some()
     }
 
     /// When the next probe round is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_probe
+        self.probes.next()
     }
 
     /// The keyed MAC over a probe's chassis and port ids.
@@ -320,11 +314,17 @@ mod tests {
     }
 
     #[test]
-    fn probe_timer_fires_once_per_interval() {
+    fn probe_rounds_start_with_the_first_switch_and_keep_their_phase() {
         let mut d = discovery(b"k");
         let t0 = Instant::now();
-        assert!(d.probe_due(t0));
-        assert!(!d.probe_due(t0 + Duration::from_millis(999)));
-        assert!(d.probe_due(t0 + Duration::from_millis(1000)));
+        let ms = Duration::from_millis;
+        assert!(!d.probe_due(t0), "no switch yet");
+        d.start(t0);
+        assert!(!d.probe_due(t0 + ms(999)));
+        assert!(d.probe_due(t0 + ms(1030)));
+        // The round after a late one is still at its phase.
+        assert_eq!(d.poll_timeout(), Some(t0 + ms(2000)));
+        assert!(!d.probe_due(t0 + ms(1999)));
+        assert!(d.probe_due(t0 + ms(2000)));
     }
 }

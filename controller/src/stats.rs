@@ -1,8 +1,13 @@
 //! Port statistics: polling schedule and counters turned into rates, sans-IO.
 //!
-//! Every switch is asked for OFPMP_PORT_STATS once per interval; each
-//! switch's phase within the interval comes from a hash of its datapath id,
-//! so the requests of a large fabric do not all leave at once. A reply
+//! Every switch is asked for OFPMP_PORT_STATS once per interval, all in one
+//! round. The rounds count from the first switch's connection, as the LLDP
+//! probe rounds do, so with equal intervals (the default) a switch's request
+//! leaves in the same write as its probes and one wake-up serves both; the
+//! rates of one round also describe one moment of the whole fabric.
+//! (Spreading a round's requests over the interval instead cost a loaded
+//! controller three times as much: every request and reply became a
+//! wake-up of its own, see BENCHMARKS.md.) A reply
 //! (possibly several multipart parts) is compared with the switch's previous
 //! one: deltas over the switch's own elapsed time (the ports' duration
 //! fields, falling back to the controller's clock) give bit/s, packet/s,
@@ -11,7 +16,7 @@
 //! re-created) starts a new baseline instead of producing a negative or
 //! absurd rate.
 
-use crate::timers::Timers;
+use crate::timers::Period;
 use crate::topology::PortRef;
 use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::PortStats;
@@ -140,7 +145,8 @@ fn speed_bps(
 #[derive(Debug)]
 pub struct Monitor {
     config: StatsConfig,
-    next_poll: Timers<u64>,
+    rounds: Period,
+    /// The switches polled, by datapath id.
     switches: HashMap<u64, SwitchPorts>,
     /// How late the latest round's requests left after their scheduled time.
     lag: Duration,
@@ -150,24 +156,26 @@ impl Monitor {
     /// A monitor polling no switch yet.
     pub fn new(config: StatsConfig) -> Monitor {
         Monitor {
+            rounds: Period::new(config.interval),
             config,
-            next_poll: Timers::default(),
             switches: HashMap::new(),
             lag: Duration::ZERO,
         }
     }
 
-    /// Starts polling a switch at its phase of the interval.
-    pub fn switch_ready(&mut self, dpid: u64, now: Instant) {
-        let interval = self.config.interval.as_nanos().max(1) as u64;
-        let phase = Duration::from_nanos(crate::forwarding::splitmix64(dpid) % interval);
-        self.next_poll.set(dpid, now + phase);
+    /// Starts the polling rounds, unless they are running: the first comes
+    /// one interval from `now`.
+    pub fn start(&mut self, now: Instant) {
+        self.rounds.start(now);
+    }
+
+    /// Polls a switch from the next round on.
+    pub fn switch_ready(&mut self, dpid: u64) {
         self.switches.entry(dpid).or_default().partial.clear();
     }
 
     /// Stops polling a switch and forgets its samples.
     pub fn switch_gone(&mut self, dpid: u64) {
-        self.next_poll.cancel(dpid);
         self.switches.remove(&dpid);
     }
 
@@ -178,28 +186,18 @@ impl Monitor {
         }
     }
 
-    /// The switches to poll now (each is rescheduled one interval on).
+    /// The switches to poll now, in order: every one, when a round is due.
     pub fn due(&mut self, now: Instant) -> Vec<u64> {
-        let mut due = Vec::new();
-        let mut lag = Duration::ZERO;
-        while let Some((dpid, at)) = self.next_poll.pop_due(now) {
-            due.push(dpid);
-            lag = lag.max(now - at);
-            // Keep the phase; skip rounds missed while the loop was busy.
-            let mut next = at;
-            while next <= now {
-                next += self.config.interval;
-            }
-            self.next_poll.set(dpid, next);
-        }
-        if !due.is_empty() {
-            self.lag = lag;
-        }
+        let Some(late) = self.rounds.due(now) else {
+            return Vec::new();
+        };
+        self.lag = late;
+        let mut due: Vec<u64> = self.switches.keys().copied().collect();
         due.sort_unstable();
         due
     }
 
-    /// How late the latest polls left after their scheduled time (the event
+    /// How late the latest round left after its scheduled time (the event
     /// loop was busy, or its timer late).
     pub fn lag(&self) -> Duration {
         self.lag
@@ -211,9 +209,9 @@ impl Monitor {
         speed_bps(&self.config, port, reported)
     }
 
-    /// When the next poll is due.
+    /// When the next round is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_poll.next()
+        self.rounds.next()
     }
 
     /// One part of a PORT_STATS reply; `more` is the REPLY_MORE flag. When
@@ -230,7 +228,8 @@ impl Monitor {
         let Monitor {
             config, switches, ..
         } = self;
-        let sw = switches.entry(dpid).or_default();
+        // A late reply from a switch that left starts nothing.
+        let sw = switches.get_mut(&dpid)?;
         sw.partial.extend(stats);
         if more {
             return None;
@@ -292,12 +291,15 @@ mod tests {
         }
     }
 
+    /// A monitor polling switch 1.
     fn monitor() -> Monitor {
-        Monitor::new(StatsConfig {
+        let mut m = Monitor::new(StatsConfig {
             interval: Duration::from_secs(1),
             speed_overrides: HashMap::from([(PortRef { dpid: 1, port: 2 }, 10_000_000)]),
             default_speed: None,
-        })
+        });
+        m.switch_ready(1);
+        m
     }
 
     #[test]
@@ -375,29 +377,50 @@ mod tests {
     }
 
     #[test]
-    fn polls_are_staggered_and_keep_their_phase() {
+    fn a_round_polls_every_switch_ready_and_keeps_its_phase() {
         let mut m = monitor();
         let t0 = Instant::now();
-        for dpid in 1..=100 {
-            m.switch_ready(dpid, t0);
+        let ms = Duration::from_millis;
+        m.start(t0);
+        for dpid in (1..=100).rev() {
+            m.switch_ready(dpid);
         }
-        let first_half = m.due(t0 + Duration::from_millis(500)).len();
-        assert!(
-            (25..=75).contains(&first_half),
-            "{first_half} of 100 due in the first half second"
-        );
-        let rest = m.due(t0 + Duration::from_millis(1000)).len();
-        assert_eq!(first_half + rest, 100);
+        assert!(m.due(t0 + ms(999)).is_empty());
+        assert_eq!(m.due(t0 + ms(1000)), (1..=100).collect::<Vec<u64>>());
         // Nothing is due twice within one interval.
-        assert!(m.due(t0 + Duration::from_millis(1000)).is_empty());
-        assert_eq!(m.due(t0 + Duration::from_millis(2000)).len(), 100);
+        assert!(m.due(t0 + ms(1000)).is_empty());
+        m.switch_gone(7);
+        m.switch_ready(101);
+        // Late: every switch once, the lag noted, the phase kept.
+        let due = m.due(t0 + ms(2250));
+        assert_eq!(due.len(), 100);
+        assert!(!due.contains(&7) && due.contains(&101));
+        assert_eq!(m.lag(), ms(250));
+        assert_eq!(m.poll_timeout(), Some(t0 + ms(3000)));
+    }
+
+    #[test]
+    fn a_reply_from_a_switch_not_polled_is_ignored() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        assert_eq!(
+            m.reply(9, t0, false, vec![stats(1, 1, 0, 0)], |_| None),
+            None
+        );
+        m.switch_ready(9);
+        m.switch_gone(9);
+        assert_eq!(
+            m.reply(9, t0, false, vec![stats(1, 1, 0, 0)], |_| None),
+            None
+        );
+        assert!(!m.switches.contains_key(&9));
     }
 
     #[test]
     fn leaving_switch_is_forgotten() {
         let mut m = monitor();
         let t0 = Instant::now();
-        m.switch_ready(1, t0);
+        m.start(t0);
         m.reply(1, t0, false, vec![stats(1, 1, 0, 0)], |_| None);
         m.reply(1, t0, false, vec![stats(1, 2, 8, 1)], |_| None);
         assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_some());
@@ -408,6 +431,6 @@ mod tests {
         assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_some());
         m.switch_gone(1);
         assert!(m.rates(PortRef { dpid: 1, port: 1 }).is_none());
-        assert!(m.poll_timeout().is_none());
+        assert!(m.due(t0 + Duration::from_secs(5)).is_empty());
     }
 }

@@ -7,12 +7,56 @@
 //! earlier adds an entry, and entries that no longer match their key's
 //! deadline are dropped when they reach the top. The top always matches,
 //! so [`Timers::next`] is exact.
+//!
+//! A [`Period`] is one repeating deadline: rounds at a fixed phase.
 
 use ahash::AHashMap as HashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hash::Hash;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Rounds every `interval` from the instant it was started: round k is due
+/// at start + k x interval, however late the rounds before it were handled,
+/// and rounds missed meanwhile are skipped, not made up. Two periods of one
+/// interval started at the same instant stay due together.
+#[derive(Debug, Clone)]
+pub struct Period {
+    interval: Duration,
+    next: Option<Instant>,
+}
+
+impl Period {
+    /// A period not started yet.
+    pub fn new(interval: Duration) -> Period {
+        Period {
+            interval: interval.max(Duration::from_nanos(1)),
+            next: None,
+        }
+    }
+
+    /// Starts the rounds, the first one interval from `now`, unless they
+    /// are running already.
+    pub fn start(&mut self, now: Instant) {
+        self.next.get_or_insert(now + self.interval);
+    }
+
+    /// When the next round is due.
+    pub fn next(&self) -> Option<Instant> {
+        self.next
+    }
+
+    /// How late the round due at `now` is, if one is; the next round is then
+    /// the first one after `now`.
+    pub fn due(&mut self, now: Instant) -> Option<Duration> {
+        let at = self.next.filter(|&at| at <= now)?;
+        let late = now - at;
+        let missed = late.as_nanos() / self.interval.as_nanos();
+        let skip = u32::try_from(missed + 1).unwrap_or(u32::MAX);
+        self.next = Some(at + self.interval * skip);
+        Some(late)
+    }
+}
 
 /// Deadlines by key.
 #[derive(Debug)]
@@ -88,6 +132,27 @@ mod tests {
 
     fn due_at(t: &mut Timers<u32>, now: Instant) -> Vec<u32> {
         std::iter::from_fn(|| t.pop_due(now).map(|(k, _)| k)).collect()
+    }
+
+    #[test]
+    fn a_period_keeps_its_phase_and_skips_missed_rounds() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut p = Period::new(ms(1000));
+        assert_eq!(p.due(t0 + ms(5000)), None, "not started");
+        p.start(t0);
+        p.start(t0 + ms(300)); // running already: no new phase
+        assert_eq!(p.next(), Some(t0 + ms(1000)));
+        assert_eq!(p.due(t0 + ms(999)), None);
+        assert_eq!(p.due(t0 + ms(1040)), Some(ms(40)));
+        // Handled late: the next round keeps the phase.
+        assert_eq!(p.next(), Some(t0 + ms(2000)));
+        assert_eq!(p.due(t0 + ms(1999)), None);
+        // Three rounds missed: one is due, then the phase goes on.
+        assert_eq!(p.due(t0 + ms(5500)), Some(ms(3500)));
+        assert_eq!(p.next(), Some(t0 + ms(6000)));
+        assert_eq!(p.due(t0 + ms(6000)), Some(ms(0)));
+        assert_eq!(p.next(), Some(t0 + ms(7000)));
     }
 
     #[test]

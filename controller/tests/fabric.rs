@@ -193,6 +193,38 @@ fn a_forwarded_frame_leaves_after_the_flows_of_its_path() {
 }
 
 #[test]
+fn a_switchs_probes_and_its_statistics_request_leave_in_one_write() {
+    let mut net = fat_tree();
+    net.start();
+    for _ in 0..3 {
+        net.written.clear();
+        // A second in steps: requests spread over it would leave alone.
+        for _ in 0..100 {
+            net.advance(Duration::from_millis(10));
+        }
+        let writes = |dpid: u64, what: fn(&Message) -> bool| -> BTreeSet<usize> {
+            net.written
+                .iter()
+                .filter(|(_, d, m)| *d == dpid && what(m))
+                .map(|(w, _, _)| *w)
+                .collect()
+        };
+        for &dpid in net.switches.keys() {
+            let polls = writes(dpid, |m| {
+                matches!(m, Message::MultipartRequest(r)
+                    if matches!(r.body, ofp::MultipartRequestBody::PortStats { .. }))
+            });
+            let probes = writes(dpid, |m| matches!(m, Message::PacketOut(_)));
+            assert_eq!(polls.len(), 1, "switch {dpid}: one poll a round");
+            assert_eq!(
+                polls, probes,
+                "switch {dpid}: polled and probed in one write"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_packet_in_between_hosts_of_one_switch_is_answered_in_one_write() {
     let mut net = fat_tree();
     net.start();
