@@ -225,6 +225,77 @@ fn a_switchs_probes_and_its_statistics_request_leave_in_one_write() {
 }
 
 #[test]
+fn a_forwarded_frame_waits_until_the_switches_of_its_path_confirm_their_flows() {
+    let mut net = fat_tree().single_path();
+    net.start();
+    pingall(&mut net);
+    expire_pair_flows(&mut net);
+    let dpids: Vec<u64> = net.switches.keys().copied().collect();
+    for &d in &dpids {
+        net.switches.get_mut(&d).unwrap().held_barriers = Some(Vec::new());
+    }
+    net.clear_inboxes();
+    net.written.clear();
+    let f = net.ip_frame(0, 15);
+    net.host_sends(0, f);
+    assert_eq!(net.unicast_received(15), 0, "the frame waits");
+    let asked: Vec<u64> = dpids
+        .iter()
+        .copied()
+        .filter(|d| {
+            net.switches[d]
+                .held_barriers
+                .as_ref()
+                .is_some_and(|b| !b.is_empty())
+        })
+        .collect();
+    let egress = net.hosts[15].at.0;
+    assert!(
+        asked.len() >= 2,
+        "the path's other switches are asked: {asked:?}"
+    );
+    assert!(
+        !asked.contains(&egress),
+        "the frame's own switch keeps its order"
+    );
+    let (last, rest) = asked.split_last().unwrap();
+    for &d in rest {
+        net.answer_barriers(d);
+        assert_eq!(
+            net.unicast_received(15),
+            0,
+            "switch {last} has not answered"
+        );
+    }
+    net.answer_barriers(*last);
+    assert_eq!(net.unicast_received(15), 1);
+    // The next frame rides the flows.
+    let before = net.packet_ins();
+    let f = net.ip_frame(0, 15);
+    net.host_sends(0, f);
+    assert_eq!(net.packet_ins(), before);
+    assert_eq!(net.unicast_received(15), 2);
+}
+
+#[test]
+fn a_frame_whose_switches_never_confirm_is_forwarded_after_a_probe_interval() {
+    let mut net = fat_tree().single_path();
+    net.start();
+    pingall(&mut net);
+    expire_pair_flows(&mut net);
+    for sw in net.switches.values_mut() {
+        sw.held_barriers = Some(Vec::new());
+    }
+    net.clear_inboxes();
+    let f = net.ip_frame(0, 15);
+    net.host_sends(0, f);
+    net.advance(Duration::from_secs(1));
+    assert_eq!(net.unicast_received(15), 0, "one round is not enough");
+    net.advance(Duration::from_secs(1));
+    assert_eq!(net.unicast_received(15), 1);
+}
+
+#[test]
 fn a_packet_in_between_hosts_of_one_switch_is_answered_in_one_write() {
     let mut net = fat_tree();
     net.start();
