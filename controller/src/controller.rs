@@ -13,7 +13,7 @@ use crate::dump::{self, Dumps};
 use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
-use crate::outbox::{Confirmations, Outbox};
+use crate::outbox::Outbox;
 use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
 use crate::stats::{Monitor, PortRates, StatsConfig};
@@ -102,8 +102,10 @@ pub struct Controller {
     next_host_check: Option<Instant>,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
-    /// Frames waiting for other switches to confirm their flow changes.
-    confirmations: Confirmations,
+    /// Frames to send once the flow changes before them are written.
+    after_flows: Vec<(u64, Message)>,
+    /// Connections those frames go to: their bytes wait for the frames.
+    held: ahash::AHashSet<ConnId>,
     closing: VecDeque<(ConnId, String)>,
     /// Bumped whenever switches, links or hosts change.
     version: u64,
@@ -134,7 +136,8 @@ impl Controller {
             topo: Topology::default(),
             hosts: HostTable::default(),
             pending: Vec::new(),
-            confirmations: Confirmations::default(),
+            after_flows: Vec::new(),
+            held: Default::default(),
             closing: VecDeque::new(),
             version: 0,
             counters: Counters::default(),
@@ -251,16 +254,6 @@ impl Controller {
             let dpids: Vec<u64> = self.topo.switches().keys().copied().collect();
             for dpid in dpids {
                 self.probe_switch(dpid, &mut out);
-            }
-            let unconfirmed = self.confirmations.next_round();
-            if !unconfirmed.is_empty() {
-                warn!(
-                    frames = unconfirmed.len(),
-                    "switches did not confirm flow changes within a probe interval; forwarding anyway"
-                );
-            }
-            for (to, frame) in unconfirmed {
-                out.push(to, frame);
             }
             let expired = self
                 .topo
@@ -411,16 +404,32 @@ impl Controller {
             }
             self.flush(out);
         }
-        while let Some(conn) = self.pending.pop() {
-            if let Some(bytes) = self
-                .sessions
-                .get_mut(&conn)
-                .and_then(Session::take_transmit)
-            {
-                return Some((conn, bytes));
+        loop {
+            while let Some(conn) = self.pending.pop() {
+                // A switch with a frame to come takes its flow changes in
+                // the same write as the frame, after the other switches'.
+                if self.held.contains(&conn) {
+                    continue;
+                }
+                if let Some(bytes) = self
+                    .sessions
+                    .get_mut(&conn)
+                    .and_then(Session::take_transmit)
+                {
+                    return Some((conn, bytes));
+                }
             }
+            if self.after_flows.is_empty() && self.held.is_empty() {
+                return None;
+            }
+            // Every other flow change is taken: now the frames, and whatever
+            // their connections held back (also when a frame found its
+            // switch gone or on another connection meanwhile).
+            for (dpid, msg) in std::mem::take(&mut self.after_flows) {
+                self.send_batch(dpid, [msg]);
+            }
+            self.pending.extend(self.held.drain());
         }
-        None
     }
 
     /// A connection to close (after writing what poll_transmit gave for it), with the reason.
@@ -501,9 +510,6 @@ impl Controller {
         self.forwarding
             .switch_gone(dpid, &self.topo, &self.hosts, &mut out);
         self.topology_changed(&removed, &mut out);
-        for (to, frame) in self.confirmations.switch_gone(dpid) {
-            out.push(to, frame);
-        }
         self.flush(out);
     }
 
@@ -556,11 +562,6 @@ impl Controller {
                 }
             }
             Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),
-            Message::BarrierReply => {
-                for (to, frame) in self.confirmations.confirmed(dpid, msg.xid) {
-                    out.push(to, frame);
-                }
-            }
             Message::MultipartReply(MultipartReply {
                 flags,
                 body: MultipartReplyBody::PortStats(stats),
@@ -781,45 +782,38 @@ impl Controller {
         self.version += 1;
     }
 
-    /// Sends every batch to its switch's session. The frames that follow
-    /// flow changes on other switches wait for those switches' barrier
-    /// replies.
+    /// Sends every batch to its switch's session; the frames that follow
+    /// flow changes wait until everything else is taken for writing.
     fn flush(&mut self, out: Outbox) {
-        let (batches, frames) = out.finish();
-        let mut barriers = Vec::new();
+        let (batches, after_flows) = out.finish();
         for (dpid, msgs) in batches {
-            let confirm = frames.iter().any(|&(d, _)| d != dpid);
-            let barrier = confirm.then_some(Message::BarrierRequest);
-            if let Some(xid) = self.send_batch(dpid, msgs.into_iter().chain(barrier)) {
-                if confirm {
-                    barriers.push((dpid, xid));
-                }
-            }
+            self.send_batch(dpid, msgs);
         }
-        if barriers.is_empty() {
-            // The other switches left meanwhile: nothing to wait for.
-            for (dpid, frame) in frames {
-                self.send_batch(dpid, [frame]);
+        for (dpid, msg) in after_flows {
+            if let Some(&conn) = self.by_dpid.get(&dpid) {
+                self.held.insert(conn);
             }
-        } else {
-            self.confirmations.hold(frames, &barriers);
+            self.after_flows.push((dpid, msg));
         }
     }
 
-    /// Queues messages for a switch; the transaction id of the last one,
-    /// or None if the switch is not (or not yet) connected.
-    fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Message>) -> Option<u32> {
-        let conn = *self.by_dpid.get(&dpid)?;
-        let s = self.sessions.get_mut(&conn).filter(|s| s.is_ready())?;
-        let mut last = None;
+    fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Message>) {
+        let Some(&conn) = self.by_dpid.get(&dpid) else {
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        if !s.is_ready() {
+            return;
+        }
         for m in msgs {
             if matches!(m, Message::FlowMod(_)) {
                 self.counters.flow_mods += 1;
             }
-            last = Some(s.send(m));
+            s.send(m);
         }
         self.pending.push(conn);
-        last
     }
 
     /// The counters for the API.

@@ -86,9 +86,6 @@ pub struct SimSwitch {
     pub counters: BTreeMap<u32, (u64, u64, u64, u64)>,
     /// Group statistics requests go unanswered.
     pub mute_group_stats: bool,
-    /// When set, barrier requests wait here (their xids) for
-    /// [`Net::answer_barriers`] instead of being answered at once.
-    pub held_barriers: Option<Vec<u32>>,
 }
 
 fn port(no: u32) -> Port {
@@ -323,7 +320,6 @@ impl Net {
                     packet_ins: 0,
                     counters: BTreeMap::new(),
                     mute_group_stats: false,
-                    held_barriers: None,
                 },
             );
             net.by_conn.insert(100 + i as u64, dpid);
@@ -383,17 +379,6 @@ impl Net {
     /// Raw bytes from a switch.
     pub fn switch_sends_bytes(&mut self, conn: ConnId, bytes: Vec<u8>) {
         self.to_controller.push_back((conn, bytes));
-    }
-
-    /// Answers the barrier requests a switch held, and answers the next
-    /// ones at once.
-    pub fn answer_barriers(&mut self, dpid: u64) {
-        let sw = self.switches.get_mut(&dpid).expect("a switch of the net");
-        let (conn, held) = (sw.conn, sw.held_barriers.take().unwrap_or_default());
-        for xid in held {
-            self.switch_says(conn, xid, Message::BarrierReply);
-        }
-        self.drive();
     }
 
     /// Moves the clock and runs the controller's timers.
@@ -564,10 +549,7 @@ impl Net {
                     .collect();
                 self.switch_replies(conn, msg.xid, MultipartReplyBody::GroupDesc(groups))
             }
-            Message::BarrierRequest => match &mut sw.held_barriers {
-                Some(held) => held.push(msg.xid),
-                None => self.switch_says(conn, msg.xid, Message::BarrierReply),
-            },
+            Message::BarrierRequest => self.switch_says(conn, msg.xid, Message::BarrierReply),
             Message::EchoRequest(d) => self.switch_says(conn, msg.xid, Message::EchoReply(d)),
             Message::FlowMod(fm) => sw.apply_flow_mod(&fm),
             Message::GroupMod(gm) => sw.apply_group_mod(&gm),
