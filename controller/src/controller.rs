@@ -210,14 +210,16 @@ impl Controller {
         self.pending.push(conn);
     }
 
-    /// Bytes arrived from a switch.
-    pub fn handle_bytes(&mut self, conn: ConnId, now: Instant, data: &[u8]) {
+    /// Bytes arrived from a switch; returns how many of its messages they
+    /// completed for the controller (the session answers echoes itself).
+    pub fn handle_bytes(&mut self, conn: ConnId, now: Instant, data: &[u8]) -> usize {
         let Some(s) = self.sessions.get_mut(&conn) else {
-            return;
+            return 0;
         };
         s.handle_bytes(now, data);
-        self.process_events(conn, now);
+        let messages = self.process_events(conn, now);
         self.reschedule(conn);
+        messages
     }
 
     /// Brings a session's deadline in line with its state (a message
@@ -437,8 +439,11 @@ impl Controller {
         self.closing.pop_front()
     }
 
-    fn process_events(&mut self, conn: ConnId, now: Instant) {
+    /// Handles what a session has for the controller; returns the number
+    /// of switch messages among it.
+    fn process_events(&mut self, conn: ConnId, now: Instant) -> usize {
         let mut out = Outbox::default();
+        let mut messages = 0;
         while let Some(s) = self.sessions.get_mut(&conn) {
             let Some(ev) = s.poll_event() else {
                 break;
@@ -449,6 +454,7 @@ impl Controller {
                     self.switch_ready(conn, features.datapath_id, ports, &mut out)
                 }
                 SessionEvent::Message(msg) => {
+                    messages += 1;
                     if let Some(dpid) = dpid {
                         self.handle_message(dpid, msg, now, &mut out);
                     }
@@ -464,6 +470,7 @@ impl Controller {
         self.apply_placements();
         // Replies the session made itself (echo, handshake) wait in its buffer too.
         self.pending.push(conn);
+        messages
     }
 
     fn switch_ready(&mut self, conn: ConnId, dpid: u64, ports: Vec<Port>, out: &mut Outbox) {

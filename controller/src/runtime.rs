@@ -1,11 +1,16 @@
 //! The tokio shell around the sans-IO [`Controller`]: a listener, one small
 //! task per connection, one task that writes, and one for the controller's
 //! timer and the API's commands, all on one thread. A connection's task
-//! hands what it reads straight to the controller (no copy, no channel);
-//! the writing task runs once every connection with input has handled its
-//! own, and writes what all of it caused: a burst of reads from many
-//! switches becomes one burst of writes, one per switch. The controller
-//! never waits on a socket. The API's writes arrive as commands; what they
+//! hands what it reads straight to the controller (no copy, no channel).
+//! A read that completed one message is answered at once: the switch is
+//! waiting for it. A read of several (the switch sends faster than it is
+//! answered) leaves its output to the writing task, which runs once every
+//! connection with input has handled its own and writes what all of it
+//! caused: a burst of reads from many switches becomes one burst of writes,
+//! one per switch. (Writing after every read cost 13 % of the throughput
+//! of switches with 64 PACKET_INs in flight; deferring single messages too
+//! cost one at a time about 10 % at p99.) The controller never waits on a
+//! socket. The API's writes arrive as commands; what they
 //! change is stored by the record writer thread before the API answers.
 
 use crate::controller::{ConnId, Controller};
@@ -525,7 +530,11 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 let data = &buf[..n];
-                step(&mut |c| c.handle_bytes(conn, std::time::Instant::now(), data));
+                let mut messages = 0;
+                step(&mut |c| messages = c.handle_bytes(conn, std::time::Instant::now(), data));
+                if messages <= 1 {
+                    core.borrow_mut().flush();
+                }
                 if writer.is_finished() {
                     break;
                 }

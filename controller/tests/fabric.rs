@@ -225,6 +225,32 @@ fn a_switchs_probes_and_its_statistics_request_leave_in_one_write() {
 }
 
 #[test]
+fn a_read_reports_how_many_messages_it_completed() {
+    // The runtime answers a read of one message at once and batches reads of more.
+    let mut net = fat_tree();
+    net.start();
+    let conn = net.switches[&21].conn;
+    let barrier = |xid| {
+        ofp::OfpMsg {
+            xid,
+            body: Message::BarrierReply,
+        }
+        .to_vec()
+    };
+    let mut bytes = [barrier(1), barrier(2), barrier(3)].concat();
+    let tail = bytes.split_off(bytes.len() - 5);
+    let now = std::time::Instant::now();
+    assert_eq!(net.ctrl.handle_bytes(conn, now, &bytes), 2);
+    assert_eq!(net.ctrl.handle_bytes(conn, now, &tail), 1);
+    assert_eq!(net.ctrl.handle_bytes(conn, now, &[]), 0);
+    assert_eq!(
+        net.ctrl.handle_bytes(999, now, &barrier(4)),
+        0,
+        "no such connection"
+    );
+}
+
+#[test]
 fn a_packet_in_between_hosts_of_one_switch_is_answered_in_one_write() {
     let mut net = fat_tree();
     net.start();
