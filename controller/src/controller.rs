@@ -242,7 +242,7 @@ impl Controller {
         }
     }
 
-    /// Timers of sessions and discovery.
+    /// Timers: sessions, probe and polling rounds, rebalancing, dumps.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((conn, _)) = self.session_timers.pop_due(now) {
             if let Some(s) = self.sessions.get_mut(&conn) {
@@ -432,6 +432,14 @@ impl Controller {
             }
             self.pending.extend(self.held.drain());
         }
+    }
+
+    /// True while topology changes wait for the flood flows and groups to
+    /// follow them, which happens once, when output is next taken: a caller
+    /// that can take more input first lets a burst of changes be handled
+    /// at once.
+    pub fn recompute_pending(&self) -> bool {
+        self.flooding_stale
     }
 
     /// A connection to close (after writing what poll_transmit gave for it), with the reason.

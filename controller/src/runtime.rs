@@ -485,7 +485,8 @@ async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>) {
 }
 
 /// Runs one switch connection: what it reads goes to the controller at
-/// once; the writing task sends what follows.
+/// once; what follows is written at once after a read of one message, by
+/// the writing task after more.
 async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
@@ -533,8 +534,11 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
                 let data = &buf[..n];
                 let mut messages = 0;
                 step(&mut |c| messages = c.handle_bytes(conn, std::time::Instant::now(), data));
-                if messages <= 1 {
-                    core.borrow_mut().flush();
+                let mut core = core.borrow_mut();
+                // A burst of topology changes is recomputed once, by the
+                // writing task, not after each of its reads.
+                if messages <= 1 && !core.controller.recompute_pending() {
+                    core.flush();
                 }
                 if writer.is_finished() {
                     break;

@@ -248,6 +248,24 @@ fn a_read_reports_how_many_messages_it_completed() {
         0,
         "no such connection"
     );
+    // A port going down leaves the flood flows to recompute once output is
+    // taken: the runtime lets such a read wait for the batched write.
+    assert!(!net.ctrl.recompute_pending());
+    let link = *net.links.keys().find(|(d, _)| *d == 21).unwrap();
+    let sw = net.switches.get_mut(&21).unwrap();
+    let port = sw.ports.iter_mut().find(|p| p.port_no == link.1).unwrap();
+    port.state |= 1; // OFPPS_LINK_DOWN
+    let down = ofp::OfpMsg {
+        xid: 0,
+        body: Message::PortStatus(ofp::PortStatus {
+            reason: ofp::PortReason::Modify,
+            desc: port.clone(),
+        }),
+    };
+    assert_eq!(net.ctrl.handle_bytes(conn, now, &down.to_vec()), 1);
+    assert!(net.ctrl.recompute_pending());
+    while net.ctrl.poll_transmit().is_some() {}
+    assert!(!net.ctrl.recompute_pending());
 }
 
 #[test]
