@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// at start + k x interval, however late the rounds before it were handled,
 /// and rounds missed meanwhile are skipped, not made up. Two periods of one
 /// interval started at the same instant stay due together.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Period {
     interval: Duration,
     next: Option<Instant>,
@@ -38,7 +38,10 @@ impl Period {
     /// Starts the rounds, the first one interval from `now`, unless they
     /// are running already.
     pub fn start(&mut self, now: Instant) {
-        self.next.get_or_insert(now + self.interval);
+        if self.next.is_none() {
+            // An interval too long for the clock never comes due.
+            self.next = now.checked_add(self.interval);
+        }
     }
 
     /// When the next round is due.
@@ -51,9 +54,14 @@ impl Period {
     pub fn due(&mut self, now: Instant) -> Option<Duration> {
         let at = self.next.filter(|&at| at <= now)?;
         let late = now - at;
-        let missed = late.as_nanos() / self.interval.as_nanos();
-        let skip = u32::try_from(missed + 1).unwrap_or(u32::MAX);
-        self.next = Some(at + self.interval * skip);
+        let (interval, late_ns) = (self.interval.as_nanos(), late.as_nanos());
+        // The next round is at most one interval away, however late this one.
+        let ahead = interval - late_ns % interval;
+        let ahead = Duration::new(
+            (ahead / 1_000_000_000) as u64,
+            (ahead % 1_000_000_000) as u32,
+        );
+        self.next = now.checked_add(ahead);
         Some(late)
     }
 }
@@ -153,6 +161,18 @@ mod tests {
         assert_eq!(p.next(), Some(t0 + ms(6000)));
         assert_eq!(p.due(t0 + ms(6000)), Some(ms(0)));
         assert_eq!(p.next(), Some(t0 + ms(7000)));
+        // Later than any count of rounds fits in 32 bits: the phase still
+        // holds, and the next round is ahead (no spinning).
+        let ns = Duration::from_nanos;
+        let mut p = Period::new(ns(1));
+        p.start(t0);
+        assert_eq!(p.due(t0 + ms(5000)), Some(ms(5000) - ns(1)));
+        assert_eq!(p.next(), Some(t0 + ms(5000) + ns(1)));
+        // An interval beyond the clock's range never comes due.
+        let mut p = Period::new(Duration::MAX);
+        p.start(t0);
+        assert_eq!(p.next(), None);
+        assert_eq!(p.due(t0 + ms(5000)), None);
     }
 
     #[test]
