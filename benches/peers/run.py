@@ -9,7 +9,8 @@
       edgeflow only: time until its API shows every link of a random regular
       fabric, its RSS; then, at the largest size it discovered, PACKET_IN latency and the
       controller's CPU with port-stats polling every second and with polling
-      off (one poll an hour); then end-to-end path setups per second
+      off (one poll an hour), --polling-runs alternating runs of each (default 3),
+      with the medians of their ratios; then end-to-end path setups per second
       (ofswitchbench --setups) on --setups-topology (default fat-tree:8;
       "largest": the largest random regular fabric discovered; "none": skip),
       with multipath on (the default) and with multipath = false.
@@ -27,6 +28,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -222,19 +224,34 @@ def run_fabric(args, workdir):
 
 
 def run_polling(args, workdir, n):
-    print("\n%d switches x 48 ports, 16 of them sending PACKET_INs with window 1:\n" % n)
-    print("| port-stats polling | controller CPU | PORT_STATS replies/s | answered/s "
+    """Alternates runs with polling every second and polling off, since one
+    run on this shared machine moves by 10-20 %; prints each pair and the
+    medians of the polled-over-unpolled ratios."""
+    print("\n%d switches x 48 ports, 16 of them sending PACKET_INs with window 1, "
+          "%d alternating runs each:\n" % (n, args.polling_runs))
+    print("| run | port-stats polling | controller CPU | PORT_STATS replies/s | answered/s "
           "| latency p50 | p99 |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, interval in (("every 1 s", 1000), ("off (1 h)", 3_600_000)):
-        with edgeflow(workdir, "stats_interval_ms = %d\n" % interval) as c:
-            r = bench(c.proc.pid, "--topology", "rrg:%d:%d" % (n, args.degree), "--ports", 48,
-                      "--load-switches", 16, "--window", 1, "--duration", args.duration,
-                      "--api", API)
-        print("| %s | %.0f %% | %.0f | %s | %.0f µs | %.0f µs |" % (
-            label, 100 * (r["controller_cores"] or 0),
-            r["port_stats_replies"] / r["seconds"], fmt_rate(r["answered_per_s"]),
-            r["latency_us"]["p50"], r["latency_us"]["p99"]))
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    ratios = {"answered/s": [], "p50": [], "p99": []}
+    for run in range(1, args.polling_runs + 1):
+        pair = {}
+        for label, interval in (("every 1 s", 1000), ("off (1 h)", 3_600_000)):
+            with edgeflow(workdir, "stats_interval_ms = %d\n" % interval) as c:
+                r = bench(c.proc.pid, "--topology", "rrg:%d:%d" % (n, args.degree), "--ports",
+                          48, "--load-switches", 16, "--window", 1, "--duration", args.duration,
+                          "--api", API)
+            pair[label] = r
+            print("| %d | %s | %.0f %% | %.0f | %s | %.0f µs | %.0f µs |" % (
+                run, label, 100 * (r["controller_cores"] or 0),
+                r["port_stats_replies"] / r["seconds"], fmt_rate(r["answered_per_s"]),
+                r["latency_us"]["p50"], r["latency_us"]["p99"]))
+        on, off = pair["every 1 s"], pair["off (1 h)"]
+        ratios["answered/s"].append(on["answered_per_s"] / off["answered_per_s"])
+        for q in ("p50", "p99"):
+            ratios[q].append(on["latency_us"][q] / off["latency_us"][q])
+    print("\npolled over unpolled, median (range): " + ", ".join(
+        "%s %.2f (%.2f-%.2f)" % (k, statistics.median(v), min(v), max(v))
+        for k, v in ratios.items()))
 
 
 def main():
@@ -252,6 +269,8 @@ def main():
     p.add_argument("--setups-window", type=int, default=4)
     p.add_argument("--skip-polling", action="store_true",
                    help="fabric: leave out the polling comparison")
+    p.add_argument("--polling-runs", type=int, default=3,
+                   help="fabric: alternating runs of the polling comparison")
     p.add_argument("--ports", default="16653,18080")
     p.add_argument("--edgeflow", default=EDGEFLOW)
     p.add_argument("--no-build", action="store_true")
