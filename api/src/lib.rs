@@ -678,7 +678,7 @@ mod tests {
         let hosts = [(1, 1, "n1"), (1, 2, "n2"), (3, 1, "n3")];
         model::Topology {
             ready: true,
-            switches: vec![model::Switch {
+            switches: Arc::new(vec![model::Switch {
                 dpid: model::Dpid(1),
                 ports: vec![model::PortView {
                     port_no: 1,
@@ -687,7 +687,7 @@ mod tests {
                     up: true,
                     curr_speed_kbps: 10_000_000,
                 }],
-            }],
+            }]),
             links: vec![
                 link(end(1, 3), end(2, 1), 9e6),
                 link(end(2, 1), end(1, 3), 0.0),

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// A datapath id, shown as 16 hex digits (as `ovs-ofctl` and Mininet print it).
@@ -21,8 +22,10 @@ pub struct Topology {
     /// False until the controller has published its first snapshot.
     #[serde(skip)]
     pub ready: bool,
-    /// Connected switches that finished the handshake.
-    pub switches: Vec<Switch>,
+    /// Connected switches that finished the handshake (shared between
+    /// snapshots until a switch or port changes).
+    #[schema(value_type = Vec<Switch>)]
+    pub switches: Arc<Vec<Switch>>,
     /// Directed inter-switch links (each physical link once per direction).
     pub links: Vec<LinkView>,
     /// Hosts learned at edge ports.

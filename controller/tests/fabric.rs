@@ -269,6 +269,32 @@ fn a_read_reports_how_many_messages_it_completed() {
 }
 
 #[test]
+fn the_api_snapshot_describes_the_switches_again_only_after_a_change() {
+    let mut net = fat_tree();
+    net.start();
+    let before = net.ctrl.view().switches;
+    // Polling rounds bring new rates (from the second on), not new ports.
+    net.advance(Duration::from_secs(1));
+    net.advance(Duration::from_secs(1));
+    let polled = net.ctrl.view();
+    assert!(
+        polled.links.iter().any(|l| l.tx_bps.is_some()),
+        "rates arrived"
+    );
+    assert!(std::sync::Arc::ptr_eq(&before, &polled.switches));
+    let link = *net.links.keys().find(|(d, _)| *d == 21).unwrap();
+    net.cut(link);
+    let after = net.ctrl.view().switches;
+    assert!(!std::sync::Arc::ptr_eq(&before, &after));
+    let port = after
+        .iter()
+        .find(|s| s.dpid.0 == 21)
+        .and_then(|s| s.ports.iter().find(|p| p.port_no == link.1))
+        .unwrap();
+    assert!(!port.up, "the snapshot shows the port down");
+}
+
+#[test]
 fn a_packet_in_between_hosts_of_one_switch_is_answered_in_one_write() {
     let mut net = fat_tree();
     net.start();
