@@ -13,7 +13,7 @@ use crate::dump::{self, Dumps};
 use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
-use crate::outbox::Outbox;
+use crate::outbox::{Out, Outbox};
 use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
 use crate::stats::{Monitor, PortRates, StatsConfig};
@@ -432,7 +432,7 @@ impl Controller {
             // their connections held back (also when a frame found its
             // switch gone or on another connection meanwhile).
             for (dpid, msg) in std::mem::take(&mut self.after_flows) {
-                self.send_batch(dpid, [msg]);
+                self.send_batch(dpid, [Out::Msg(msg)]);
             }
             self.pending.extend(self.held.drain());
         }
@@ -538,7 +538,7 @@ impl Controller {
         };
         for p in sw.ports.values() {
             if p.port_no <= ofp::port::MAX && p.is_up() {
-                out.push(dpid, self.discovery.probe(dpid, p.port_no, p.hw_addr));
+                out.push_encoded(dpid, self.discovery.probe(dpid, p.port_no, p.hw_addr));
             }
         }
     }
@@ -687,7 +687,7 @@ impl Controller {
     fn probe_port(&mut self, at: PortRef, out: &mut Outbox) {
         let sw = self.topo.switches().get(&at.dpid);
         if let Some(p) = sw.and_then(|sw| sw.ports.get(&at.port)) {
-            out.push(at.dpid, self.discovery.probe(at.dpid, at.port, p.hw_addr));
+            out.push_encoded(at.dpid, self.discovery.probe(at.dpid, at.port, p.hw_addr));
         }
     }
 
@@ -816,7 +816,7 @@ impl Controller {
         }
     }
 
-    fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Message>) {
+    fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Out>) {
         let Some(&conn) = self.by_dpid.get(&dpid) else {
             return;
         };
@@ -827,10 +827,17 @@ impl Controller {
             return;
         }
         for m in msgs {
-            if matches!(m, Message::FlowMod(_)) {
-                self.counters.flow_mods += 1;
+            match m {
+                Out::Msg(m) => {
+                    if matches!(m, Message::FlowMod(_)) {
+                        self.counters.flow_mods += 1;
+                    }
+                    s.send(m);
+                }
+                Out::Encoded(bytes) => {
+                    s.send_encoded(&bytes);
+                }
             }
-            s.send(m);
         }
         self.pending.push(conn);
     }

@@ -15,23 +15,42 @@
 //! switches apply their messages independently, and bytes waiting behind a
 //! full socket wait there; only barriers would make it certain.
 
+use bytes::Bytes;
 use edgeflow_proto::ofp::Message;
 use std::collections::BTreeMap;
 
+/// A message for a switch: built by the policy, or encoded once and sent
+/// as it is (its transaction id is replaced when it is sent).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    /// A message to encode.
+    Msg(Message),
+    /// An encoded message.
+    Encoded(Bytes),
+}
+
 /// Per-switch batches, in datapath order.
-pub type Batches = std::collections::btree_map::IntoIter<u64, Vec<Message>>;
+pub type Batches = std::collections::btree_map::IntoIter<u64, Vec<Out>>;
 
 /// Messages for switches, collected during one step of the controller.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    per_switch: BTreeMap<u64, Vec<Message>>,
+    per_switch: BTreeMap<u64, Vec<Out>>,
     after_flows: Vec<(u64, Message)>,
 }
 
 impl Outbox {
     /// Queues a message for switch `dpid`.
     pub fn push(&mut self, dpid: u64, msg: Message) {
-        self.per_switch.entry(dpid).or_default().push(msg);
+        self.per_switch.entry(dpid).or_default().push(Out::Msg(msg));
+    }
+
+    /// Queues an encoded message for switch `dpid`.
+    pub fn push_encoded(&mut self, dpid: u64, encoded: Bytes) {
+        self.per_switch
+            .entry(dpid)
+            .or_default()
+            .push(Out::Encoded(encoded));
     }
 
     /// Queues a frame (a PACKET_OUT) for switch `dpid` that must leave
@@ -51,7 +70,7 @@ impl Outbox {
             if others {
                 after_flows.push((dpid, msg));
             } else {
-                self.per_switch.entry(dpid).or_default().push(msg);
+                self.push(dpid, msg);
             }
         }
         (self.per_switch.into_iter(), after_flows)
@@ -72,7 +91,10 @@ mod tests {
         assert!(after.is_empty());
         assert_eq!(
             batches.collect::<Vec<_>>(),
-            vec![(1, vec![Message::BarrierRequest, frame()])]
+            vec![(
+                1,
+                vec![Out::Msg(Message::BarrierRequest), Out::Msg(frame())]
+            )]
         );
 
         let mut o = Outbox::default();
@@ -86,9 +108,11 @@ mod tests {
 
     #[test]
     fn batches_keep_push_order_per_switch() {
+        let encoded = Bytes::from_static(&[4, 2, 0, 8, 0, 0, 0, 0]);
         let mut o = Outbox::default();
         o.push(2, Message::BarrierRequest);
         o.push(1, Message::EchoRequest(vec![1]));
+        o.push_encoded(1, encoded.clone());
         o.push(1, Message::EchoRequest(vec![2]));
         let (batches, after) = o.finish();
         assert!(after.is_empty());
@@ -98,9 +122,13 @@ mod tests {
             vec![
                 (
                     1,
-                    vec![Message::EchoRequest(vec![1]), Message::EchoRequest(vec![2])]
+                    vec![
+                        Out::Msg(Message::EchoRequest(vec![1])),
+                        Out::Encoded(encoded),
+                        Out::Msg(Message::EchoRequest(vec![2]))
+                    ]
                 ),
-                (2, vec![Message::BarrierRequest]),
+                (2, vec![Out::Msg(Message::BarrierRequest)]),
             ]
         );
     }

@@ -137,8 +137,7 @@ impl Session {
     /// message too long for the 16-bit length field (a PACKET_OUT carrying a
     /// jumbo frame) is dropped with a warning rather than corrupting the stream.
     pub fn send(&mut self, body: Message) -> u32 {
-        let xid = self.next_xid;
-        self.next_xid = self.next_xid.wrapping_add(1).max(1);
+        let xid = self.take_xid();
         let msg = OfpMsg { xid, body };
         let start = self.out.len();
         let len = msg.emit_to(&mut self.out);
@@ -146,6 +145,25 @@ impl Session {
             self.out.truncate(start);
             warn!(dpid = ?self.dpid, kind = msg.body.name(), len, "message too long for OpenFlow, dropped");
         }
+        xid
+    }
+
+    /// Queues a message encoded beforehand (an LLDP probe is the same every
+    /// round) under a new transaction id, written over the one it carries.
+    pub fn send_encoded(&mut self, encoded: &[u8]) -> u32 {
+        let xid = self.take_xid();
+        let start = self.out.len();
+        self.out.extend_from_slice(encoded);
+        if let Some(field) = self.out.get_mut(start + 4..start + 8) {
+            field.copy_from_slice(&xid.to_be_bytes());
+        }
+        xid
+    }
+
+    /// The next transaction id (never 0).
+    fn take_xid(&mut self) -> u32 {
+        let xid = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(1).max(1);
         xid
     }
 
@@ -441,6 +459,21 @@ mod tests {
             actions: Vec::new(),
             data: vec![0; data_len],
         })
+    }
+
+    #[test]
+    fn an_encoded_message_is_sent_under_a_new_xid_each_time() {
+        let mut s = Session::new(SessionConfig::default(), Instant::now());
+        let _ = s.take_transmit();
+        let encoded = OfpMsg::new(0, packet_out(60)).to_vec();
+        let xids = [s.send_encoded(&encoded), s.send_encoded(&encoded)];
+        assert_ne!(xids[0], xids[1]);
+        let bytes = s.take_transmit().expect("both messages");
+        let (first, second) = bytes.split_at(encoded.len());
+        for (part, xid) in [(first, xids[0]), (second, xids[1])] {
+            let msg = OfpMsg::parse(part).unwrap();
+            assert_eq!((msg.xid, &msg.body), (xid, &packet_out(60)));
+        }
     }
 
     #[test]
