@@ -102,38 +102,26 @@ pub enum Wire {
     Report(Report),
 }
 
-/// Counters of one switch's data plane.
-#[derive(Debug, Clone, Default)]
-pub struct DatapathCounters {
-    /// PACKET_OUTs executed.
-    pub packet_outs: u64,
-    /// PACKET_INs sent from the pipeline or a PACKET_OUT.
-    pub packet_ins: u64,
-    /// Table misses (no entry hit) sent to the controller.
-    pub misses: u64,
-    /// FLOOD / ALL outputs.
-    pub floods: u64,
-    /// Copies dropped.
-    pub drops: u64,
-    /// Copies stopped at the hop limit.
-    pub loops: u64,
-    /// Copies cut for lack of credit.
-    pub truncated: u64,
-    /// Actions skipped as unsupported.
-    pub unsupported_actions: u64,
-}
-
-impl DatapathCounters {
-    /// Adds another switch's counters.
-    pub fn add(&mut self, o: &DatapathCounters) {
-        self.packet_outs += o.packet_outs;
-        self.packet_ins += o.packet_ins;
-        self.misses += o.misses;
-        self.floods += o.floods;
-        self.drops += o.drops;
-        self.loops += o.loops;
-        self.truncated += o.truncated;
-        self.unsupported_actions += o.unsupported_actions;
+counters! {
+    /// Counters of one switch's data plane.
+    #[derive(Debug, Clone, Default)]
+    pub struct DatapathCounters {
+        /// PACKET_OUTs executed.
+        pub packet_outs: u64,
+        /// PACKET_INs sent from the pipeline or a PACKET_OUT.
+        pub packet_ins: u64,
+        /// Table misses (no entry hit) sent to the controller.
+        pub misses: u64,
+        /// FLOOD / ALL outputs.
+        pub floods: u64,
+        /// Copies dropped.
+        pub drops: u64,
+        /// Copies stopped at the hop limit.
+        pub loops: u64,
+        /// Copies cut for lack of credit.
+        pub truncated: u64,
+        /// Actions skipped as unsupported.
+        pub unsupported_actions: u64,
     }
 }
 

@@ -83,36 +83,26 @@ impl Failure {
     }
 }
 
-/// Counters of the setups of one switch (while counting).
-#[derive(Debug, Clone, Default)]
-pub struct SetupCounters {
-    /// Setups started.
-    pub started: u64,
-    /// Setups complete.
-    pub completed: u64,
-    /// Failed setups, by [`Failure::ALL`] index.
-    pub failed: [u64; 7],
-    /// PACKET_INs caused by completed setups (both frames, every switch).
-    pub packet_ins: u64,
-    /// Copies that reached another host than the destination.
-    pub misdelivered: u64,
-    /// Pairs ran out (the ingress stopped starting setups).
-    pub exhausted: u64,
+counters! {
+    /// Counters of the setups of one switch (while counting).
+    #[derive(Debug, Clone, Default)]
+    pub struct SetupCounters {
+        /// Setups started.
+        pub started: u64,
+        /// Setups complete.
+        pub completed: u64,
+        /// Failed setups, by [`Failure::ALL`] index.
+        pub failed: [u64; 7],
+        /// PACKET_INs caused by completed setups (both frames, every switch).
+        pub packet_ins: u64,
+        /// Copies that reached another host than the destination.
+        pub misdelivered: u64,
+        /// Pairs ran out (the ingress stopped starting setups).
+        pub exhausted: u64,
+    }
 }
 
 impl SetupCounters {
-    /// Adds another switch's counters.
-    pub fn add(&mut self, o: &SetupCounters) {
-        self.started += o.started;
-        self.completed += o.completed;
-        for (a, b) in self.failed.iter_mut().zip(o.failed) {
-            *a += b;
-        }
-        self.packet_ins += o.packet_ins;
-        self.misdelivered += o.misdelivered;
-        self.exhausted += o.exhausted;
-    }
-
     /// Failed setups of every kind.
     pub fn failed_total(&self) -> u64 {
         self.failed.iter().sum()

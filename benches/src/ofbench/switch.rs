@@ -47,41 +47,28 @@ pub struct SwitchSpec {
     pub window: u32,
 }
 
-/// Counters of one switch; only what happens while counting is counted.
-#[derive(Debug, Clone, Default)]
-pub struct Counters {
-    /// PACKET_INs answered (each once).
-    pub answered: u64,
-    /// PACKET_INs sent (window traffic, while counting).
-    pub sent: u64,
-    /// PACKET_OUTs carrying a frame already answered, or one of another switch.
-    pub stale: u64,
-    /// LLDP PACKET_OUTs.
-    pub lldp_out: u64,
-    /// Other PACKET_OUTs (frames this emulator did not make).
-    pub other_out: u64,
-    /// FLOW_MODs.
-    pub flow_mods: u64,
-    /// GROUP_MODs (counted in path-setup mode only).
-    pub group_mods: u64,
-    /// PORT_STATS requests answered.
-    pub port_stats: u64,
-    /// Packets given up as lost (unanswered for a second, or their slot reused).
-    pub lost: u64,
-}
-
-impl Counters {
-    /// Adds another switch's counters.
-    pub fn add(&mut self, o: &Counters) {
-        self.answered += o.answered;
-        self.sent += o.sent;
-        self.stale += o.stale;
-        self.lldp_out += o.lldp_out;
-        self.other_out += o.other_out;
-        self.flow_mods += o.flow_mods;
-        self.group_mods += o.group_mods;
-        self.port_stats += o.port_stats;
-        self.lost += o.lost;
+counters! {
+    /// Counters of one switch; only what happens while counting is counted.
+    #[derive(Debug, Clone, Default)]
+    pub struct Counters {
+        /// PACKET_INs answered (each once).
+        pub answered: u64,
+        /// PACKET_INs sent (window traffic, while counting).
+        pub sent: u64,
+        /// PACKET_OUTs carrying a frame already answered, or one of another switch.
+        pub stale: u64,
+        /// LLDP PACKET_OUTs.
+        pub lldp_out: u64,
+        /// Other PACKET_OUTs (frames this emulator did not make).
+        pub other_out: u64,
+        /// FLOW_MODs.
+        pub flow_mods: u64,
+        /// GROUP_MODs (counted in path-setup mode only).
+        pub group_mods: u64,
+        /// PORT_STATS requests answered.
+        pub port_stats: u64,
+        /// Packets given up as lost (unanswered for a second, or their slot reused).
+        pub lost: u64,
     }
 }
 

@@ -251,26 +251,18 @@ pub struct Group {
     pub buckets: Vec<Bucket>,
 }
 
-/// Counters of what a switch's tables were asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct TableCounters {
-    /// FLOW_MODs applied (including refused ones).
-    pub flow_mods: u64,
-    /// GROUP_MODs applied (including refused ones).
-    pub group_mods: u64,
-    /// Flow entries whose match has a field the emulator does not support.
-    pub unsupported_matches: u64,
-    /// FLOW_MODs and GROUP_MODs refused with an error.
-    pub refused: u64,
-}
-
-impl TableCounters {
-    /// Adds another switch's counters.
-    pub fn add(&mut self, o: &TableCounters) {
-        self.flow_mods += o.flow_mods;
-        self.group_mods += o.group_mods;
-        self.unsupported_matches += o.unsupported_matches;
-        self.refused += o.refused;
+counters! {
+    /// Counters of what a switch's tables were asked to do.
+    #[derive(Debug, Clone, Default)]
+    pub struct TableCounters {
+        /// FLOW_MODs applied (including refused ones).
+        pub flow_mods: u64,
+        /// GROUP_MODs applied (including refused ones).
+        pub group_mods: u64,
+        /// Flow entries whose match has a field the emulator does not support.
+        pub unsupported_matches: u64,
+        /// FLOW_MODs and GROUP_MODs refused with an error.
+        pub refused: u64,
     }
 }
 
