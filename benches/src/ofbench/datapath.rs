@@ -86,6 +86,25 @@ pub struct Report {
     pub truncated: u32,
 }
 
+impl Report {
+    /// A report of nothing yet for the frame tagged `tag` at `switch`.
+    pub fn new(tag: Tag, switch: u32, credited: bool, credit: u32, at: Instant) -> Report {
+        Report {
+            tag,
+            credited,
+            credit,
+            at,
+            switch,
+            to_hosts: Vec::new(),
+            packet_ins: 0,
+            packet_in_table: None,
+            drops: 0,
+            loops: 0,
+            truncated: 0,
+        }
+    }
+}
+
 /// A message between emulated switches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wire {
@@ -240,19 +259,8 @@ impl Datapath {
         c.floods += u64::from(exec.floods);
         c.unsupported_actions += u64::from(exec.unsupported);
         let tag = tag_of(original);
-        let mut rep = Report {
-            tag: tag.unwrap_or(Tag { switch: 0, seq: 0 }),
-            credited: trace.credited,
-            credit: 0,
-            at: now,
-            switch: self.index,
-            to_hosts: Vec::new(),
-            packet_ins: 0,
-            packet_in_table: None,
-            drops: 0,
-            loops: 0,
-            truncated: 0,
-        };
+        let untagged = Tag { switch: 0, seq: 0 };
+        let mut rep = Report::new(tag.unwrap_or(untagged), self.index, trace.credited, 0, now);
         let credit = trace.credit.max(1);
         let keep = exec.emits.len().min(credit as usize).max(1);
         let share = credit / keep as u32;

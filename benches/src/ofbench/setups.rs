@@ -455,19 +455,7 @@ mod tests {
     }
 
     fn report(tag: Tag, switch: u32, credited: bool, credit: u32) -> Report {
-        Report {
-            tag,
-            credited,
-            credit,
-            at: Instant::now(),
-            switch,
-            to_hosts: Vec::new(),
-            packet_ins: 0,
-            packet_in_table: None,
-            drops: 0,
-            loops: 0,
-            truncated: 0,
-        }
+        Report::new(tag, switch, credited, credit, Instant::now())
     }
 
     #[test]
