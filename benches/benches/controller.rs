@@ -1,0 +1,156 @@
+//! The controller's own work per PACKET_IN, without sockets or a runtime:
+//! emulated switches (ofswitchbench's state machine) connect to the sans-IO
+//! controller in memory and learn their hosts, then each records windows of
+//! PACKET_INs between its hosts, as `ofswitchbench --switches 16` sends
+//! them. An iteration hands every switch one recorded window and takes all
+//! that the controller sends (a FLOW_MOD and a PACKET_OUT per PACKET_IN).
+//! Beside it, the ceiling's work on the same bytes: framing each message and
+//! answering it with one PACKET_OUT from a template (`ceiling`'s loop).
+//!
+//! Window 64 is the throughput run's read (many PACKET_INs per read, one
+//! write per switch after); window 1 the latency run's (one PACKET_IN per
+//! read, answered at once).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use edgeflow_benches::ofbench::switch::{Switch, SwitchSpec};
+use edgeflow_benches::ofbench::template::{packet_in_data, PacketOutTemplate};
+use edgeflow_controller::config::Config;
+use edgeflow_controller::controller::{ConnId, Controller};
+use edgeflow_proto::ofp;
+use std::time::Instant;
+
+/// The allocator of the `edgeflow` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const SWITCHES: u32 = 16;
+const HOSTS: u16 = 16;
+/// Windows recorded per switch: enough to go round every host pair
+/// (16 x 15) a few times, as the emulator does.
+const ROUNDS: usize = 15;
+
+/// Hands each switch's queued bytes to the controller and the controller's
+/// to the switches until neither has anything to say.
+fn pump(c: &mut Controller, switches: &mut [Switch], now: Instant) {
+    loop {
+        let mut quiet = true;
+        for (i, sw) in switches.iter_mut().enumerate() {
+            if !sw.transmit().is_empty() {
+                c.handle_bytes(i as ConnId + 1, now, sw.transmit());
+                sw.transmitted();
+                quiet = false;
+            }
+        }
+        while let Some((conn, bytes)) = c.poll_transmit() {
+            switches[conn as usize - 1].handle_bytes(now, &bytes);
+            quiet = false;
+        }
+        if quiet {
+            return;
+        }
+    }
+}
+
+/// A controller with 16 switches whose hosts it knows, and per switch
+/// `ROUNDS` recorded windows of `window` PACKET_INs.
+fn setup(window: u32) -> (Controller, Vec<Vec<Vec<u8>>>) {
+    let now = Instant::now();
+    let config = Config::default()
+        .controller_config(b"bench key")
+        .expect("the default configuration is valid");
+    let mut c = Controller::new(config);
+    let mut switches: Vec<Switch> = (0..SWITCHES)
+        .map(|index| {
+            let spec = SwitchSpec {
+                index,
+                ports: u32::from(HOSTS),
+                first_host_port: 1,
+                hosts: HOSTS,
+                window,
+            };
+            Switch::new(spec, now)
+        })
+        .collect();
+    for i in 0..switches.len() {
+        c.handle_connect(i as ConnId + 1, now);
+    }
+    pump(&mut c, &mut switches, now);
+    assert!(switches.iter().all(Switch::features_sent));
+    switches.iter_mut().for_each(Switch::learn_hosts);
+    pump(&mut c, &mut switches, now);
+    assert_eq!(c.hosts().len(), (SWITCHES * u32::from(HOSTS)) as usize);
+    let mut recorded = vec![Vec::new(); switches.len()];
+    for _ in 0..ROUNDS {
+        for (sw, rec) in switches.iter_mut().zip(&mut recorded) {
+            sw.fill_window(now);
+            rec.push(sw.transmit().to_vec());
+            sw.transmitted();
+            // Answered by the controller: the window has room again.
+            c.handle_bytes(sw.dpid() as ConnId, now, rec.last().expect("pushed"));
+        }
+        while let Some((conn, bytes)) = c.poll_transmit() {
+            switches[conn as usize - 1].handle_bytes(now, &bytes);
+        }
+    }
+    (c, recorded)
+}
+
+/// `ceiling`'s answer to one read: every PACKET_IN gets one PACKET_OUT.
+fn ceiling(read: &[u8], answer: &PacketOutTemplate, out: &mut Vec<u8>) {
+    let mut at = 0;
+    while let Ok(Some(len)) = ofp::frame_len(&read[at..]) {
+        let msg = &read[at..at + len];
+        let xid = u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]);
+        if let Some((in_port, frame)) = packet_in_data(msg) {
+            answer.append(out, xid, in_port, frame);
+        }
+        at += len;
+    }
+}
+
+fn packet_in(c: &mut Criterion) {
+    for window in [64u32, 1] {
+        let (mut controller, recorded) = setup(window);
+        let per_round = u64::from(SWITCHES * window);
+        let mut g = c.benchmark_group(format!("packet_in/16_switches_window_{window}"));
+        g.throughput(Throughput::Elements(per_round));
+        let answer = PacketOutTemplate::new();
+        let mut out = Vec::with_capacity(1 << 16);
+        let mut round = 0;
+        g.bench_function("ceiling (one PACKET_OUT per PACKET_IN)", |b| {
+            b.iter(|| {
+                round = (round + 1) % ROUNDS;
+                for rec in &recorded {
+                    out.clear();
+                    ceiling(&rec[round], &answer, &mut out);
+                    black_box(&out);
+                }
+            })
+        });
+        let now = Instant::now();
+        g.bench_function("edgeflow", |b| {
+            b.iter(|| {
+                round = (round + 1) % ROUNDS;
+                let mut sent = 0;
+                for (i, rec) in recorded.iter().enumerate() {
+                    controller.handle_bytes(i as ConnId + 1, now, &rec[round]);
+                    // Window 1 is answered after each read (the runtime
+                    // writes at once); window 64 after all of them.
+                    if window == 1 {
+                        while let Some((_, bytes)) = controller.poll_transmit() {
+                            sent += bytes.len();
+                        }
+                    }
+                }
+                while let Some((_, bytes)) = controller.poll_transmit() {
+                    sent += bytes.len();
+                }
+                black_box(sent)
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, packet_in);
+criterion_main!(benches);
