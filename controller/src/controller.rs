@@ -103,6 +103,8 @@ pub struct Controller {
     next_host_check: Option<Instant>,
     /// Connections with bytes waiting to be written.
     pending: Vec<ConnId>,
+    /// An emptied outbox, whose buffers the next step reuses.
+    spare: Outbox,
     /// Frames to send once the flow changes before them are written.
     after_flows: Vec<(u64, Message)>,
     /// Connections those frames go to: their bytes wait for the frames.
@@ -139,6 +141,7 @@ impl Controller {
             topo: Topology::default(),
             hosts: HostTable::default(),
             pending: Vec::new(),
+            spare: Outbox::default(),
             after_flows: Vec::new(),
             held: Default::default(),
             closing: VecDeque::new(),
@@ -256,7 +259,7 @@ impl Controller {
             }
         }
         if self.discovery.probe_due(now) {
-            let mut out = Outbox::default();
+            let mut out = std::mem::take(&mut self.spare);
             let dpids: Vec<u64> = self.topo.switches().keys().copied().collect();
             for dpid in dpids {
                 self.probe_switch(dpid, &mut out);
@@ -272,7 +275,7 @@ impl Controller {
         }
         let due = self.monitor.due(now);
         if !due.is_empty() {
-            let mut out = Outbox::default();
+            let mut out = std::mem::take(&mut self.spare);
             let multipath = self.forwarding.multipath();
             for dpid in due {
                 out.push(
@@ -325,7 +328,7 @@ impl Controller {
             return;
         }
         debug!(count = gone.len(), "hosts aged out");
-        let mut out = Outbox::default();
+        let mut out = std::mem::take(&mut self.spare);
         self.forwarding.forget_hosts(&gone, &self.topo, &mut out);
         self.flush(out);
         self.version += 1;
@@ -362,7 +365,7 @@ impl Controller {
             measured.into_iter().chain(forecast).reduce(f64::max)
         };
         let capacity = |l: Link| monitor.rates(l.src).and_then(|r| r.speed_bps);
-        let mut out = Outbox::default();
+        let mut out = std::mem::take(&mut self.spare);
         mp.rebalance(now, &referenced, load, capacity, &mut out);
         self.flush(out);
     }
@@ -402,7 +405,7 @@ impl Controller {
     /// tree is recomputed once per burst rather than once per link.
     pub fn poll_transmit(&mut self) -> Option<(ConnId, Bytes)> {
         if std::mem::take(&mut self.flooding_stale) {
-            let mut out = Outbox::default();
+            let mut out = std::mem::take(&mut self.spare);
             self.forwarding.refresh_flooding(&self.topo, &mut out);
             if std::mem::take(&mut self.links_added) {
                 self.forwarding
@@ -454,7 +457,7 @@ impl Controller {
     /// Handles what a session has for the controller; returns the number
     /// of switch messages among it.
     fn process_events(&mut self, conn: ConnId, now: Instant) -> usize {
-        let mut out = Outbox::default();
+        let mut out = std::mem::take(&mut self.spare);
         let mut messages = 0;
         while let Some(s) = self.sessions.get_mut(&conn) {
             let Some(ev) = s.poll_event() else {
@@ -521,7 +524,7 @@ impl Controller {
         self.by_dpid.remove(&dpid);
         self.dumps.switch_gone(dpid);
         info!(dpid = format!("{dpid:016x}"), "switch left");
-        let mut out = Outbox::default();
+        let mut out = std::mem::take(&mut self.spare);
         let removed = self.topo.remove_switch(dpid);
         self.monitor.switch_gone(dpid);
         self.discovery.switch_gone(dpid);
@@ -698,7 +701,7 @@ impl Controller {
         if self.placements_applied == self.version() {
             return;
         }
-        let mut out = Outbox::default();
+        let mut out = std::mem::take(&mut self.spare);
         let (topo, hosts, fwd) = (&self.topo, &self.hosts, &mut self.forwarding);
         for (cookie, route) in self.placements.routes_mut() {
             let ips = (route.src, route.dst);
@@ -778,7 +781,7 @@ impl Controller {
     /// Withdraws a placement batch and removes its flows from every switch.
     pub fn delete_placement(&mut self, id: &str) -> Result<model::PlacementView, PlacementError> {
         let (view, cookie) = self.placements.remove(id)?;
-        let mut out = Outbox::default();
+        let mut out = std::mem::take(&mut self.spare);
         self.forwarding.remove_cookie(cookie, &self.topo, &mut out);
         self.flush(out);
         self.version += 1;
@@ -803,17 +806,15 @@ impl Controller {
 
     /// Sends every batch to its switch's session; the frames that follow
     /// flow changes wait until everything else is taken for writing.
-    fn flush(&mut self, out: Outbox) {
-        let (batches, after_flows) = out.finish();
-        for (dpid, msgs) in batches {
-            self.send_batch(dpid, msgs);
-        }
+    fn flush(&mut self, mut out: Outbox) {
+        let after_flows = out.finish(|dpid, msgs| self.send_batch(dpid, msgs));
         for (dpid, msg) in after_flows {
             if let Some(&conn) = self.by_dpid.get(&dpid) {
                 self.held.insert(conn);
             }
             self.after_flows.push((dpid, msg));
         }
+        self.spare = out;
     }
 
     fn send_batch(&mut self, dpid: u64, msgs: impl IntoIterator<Item = Out>) {

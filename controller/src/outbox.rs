@@ -17,7 +17,6 @@
 
 use bytes::Bytes;
 use edgeflow_proto::ofp::Message;
-use std::collections::BTreeMap;
 
 /// A message for a switch: built by the policy, or encoded once and sent
 /// as it is (its transaction id is replaced when it is sent).
@@ -29,28 +28,24 @@ pub enum Out {
     Encoded(Bytes),
 }
 
-/// Per-switch batches, in datapath order.
-pub type Batches = std::collections::btree_map::IntoIter<u64, Vec<Out>>;
-
 /// Messages for switches, collected during one step of the controller.
+/// One flat list, not a map of lists: a step usually speaks to one switch,
+/// and an emptied outbox keeps its buffers for the next step.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    per_switch: BTreeMap<u64, Vec<Out>>,
+    items: Vec<(u64, Out)>,
     after_flows: Vec<(u64, Message)>,
 }
 
 impl Outbox {
     /// Queues a message for switch `dpid`.
     pub fn push(&mut self, dpid: u64, msg: Message) {
-        self.per_switch.entry(dpid).or_default().push(Out::Msg(msg));
+        self.items.push((dpid, Out::Msg(msg)));
     }
 
     /// Queues an encoded message for switch `dpid`.
     pub fn push_encoded(&mut self, dpid: u64, encoded: Bytes) {
-        self.per_switch
-            .entry(dpid)
-            .or_default()
-            .push(Out::Encoded(encoded));
+        self.items.push((dpid, Out::Encoded(encoded)));
     }
 
     /// Queues a frame (a PACKET_OUT) for switch `dpid` that must leave
@@ -59,21 +54,34 @@ impl Outbox {
         self.after_flows.push((dpid, msg));
     }
 
-    /// The batches in datapath order, each in the order pushed, and the
-    /// frames to send after them.
-    pub fn finish(mut self) -> (Batches, Vec<(u64, Message)>) {
-        // A frame for the only switch whose flows changed needs no waiting:
-        // one connection keeps its order.
-        let mut after_flows = Vec::new();
-        for (dpid, msg) in std::mem::take(&mut self.after_flows) {
-            let others = self.per_switch.keys().any(|&d| d != dpid);
-            if others {
-                after_flows.push((dpid, msg));
-            } else {
-                self.push(dpid, msg);
-            }
+    /// Hands out the batches in datapath order, each in the order pushed
+    /// (`batch` is called once per switch with its messages), then returns
+    /// the frames to send after them. The outbox is left empty, with its
+    /// buffers, for the next step.
+    pub fn finish(
+        &mut self,
+        mut batch: impl FnMut(u64, &mut dyn Iterator<Item = Out>),
+    ) -> std::vec::Drain<'_, (u64, Message)> {
+        // Frames wait only for flow changes on other switches: with changes
+        // on one switch at most, its frames (with none, every frame) go out
+        // in batches, as one connection keeps its order.
+        let first = self.items.first().map(|&(d, _)| d);
+        if self.items.iter().all(|&(d, _)| Some(d) == first) {
+            let direct = self
+                .after_flows
+                .extract_if(.., |(d, _)| first.is_none_or(|f| f == *d))
+                .map(|(d, m)| (d, Out::Msg(m)));
+            self.items.extend(direct);
         }
-        (self.per_switch.into_iter(), after_flows)
+        // Stable: each switch's messages keep the order they were pushed in.
+        self.items.sort_by_key(|&(dpid, _)| dpid);
+        let mut items = self.items.drain(..).peekable();
+        while let Some((dpid, first)) = items.next() {
+            let rest = std::iter::from_fn(|| items.next_if(|(d, _)| *d == dpid).map(|(_, o)| o));
+            batch(dpid, &mut std::iter::once(first).chain(rest));
+        }
+        drop(items);
+        self.after_flows.drain(..)
     }
 }
 
@@ -81,29 +89,47 @@ impl Outbox {
 mod tests {
     use super::*;
 
+    /// The batches and the frames that wait.
+    fn finish(o: &mut Outbox) -> (Vec<(u64, Vec<Out>)>, Vec<(u64, Message)>) {
+        let mut batches = Vec::new();
+        let after = o
+            .finish(|dpid, msgs| batches.push((dpid, msgs.collect())))
+            .collect();
+        (batches, after)
+    }
+
     #[test]
     fn a_frame_waits_for_other_switches_flows_only() {
         let frame = || Message::EchoRequest(vec![9]);
         let mut o = Outbox::default();
         o.push(1, Message::BarrierRequest);
         o.push_after_flows(1, frame());
-        let (batches, after) = o.finish();
+        let (batches, after) = finish(&mut o);
         assert!(after.is_empty());
         assert_eq!(
-            batches.collect::<Vec<_>>(),
+            batches,
             vec![(
                 1,
                 vec![Out::Msg(Message::BarrierRequest), Out::Msg(frame())]
             )]
         );
 
-        let mut o = Outbox::default();
         o.push(1, Message::BarrierRequest);
         o.push(2, Message::BarrierRequest);
         o.push_after_flows(1, frame());
-        let (batches, after) = o.finish();
+        let (batches, after) = finish(&mut o);
         assert_eq!(after, vec![(1, frame())]);
-        assert_eq!(batches.count(), 2);
+        assert_eq!(batches.len(), 2);
+
+        // Without flow changes no frame waits.
+        o.push_after_flows(2, frame());
+        o.push_after_flows(1, frame());
+        let (batches, after) = finish(&mut o);
+        assert!(after.is_empty());
+        assert_eq!(
+            batches,
+            vec![(1, vec![Out::Msg(frame())]), (2, vec![Out::Msg(frame())])]
+        );
     }
 
     #[test]
@@ -113,10 +139,10 @@ mod tests {
         o.push(2, Message::BarrierRequest);
         o.push(1, Message::EchoRequest(vec![1]));
         o.push_encoded(1, encoded.clone());
+        o.push(2, Message::EchoRequest(vec![3]));
         o.push(1, Message::EchoRequest(vec![2]));
-        let (batches, after) = o.finish();
+        let (batches, after) = finish(&mut o);
         assert!(after.is_empty());
-        let batches: Vec<_> = batches.collect();
         assert_eq!(
             batches,
             vec![
@@ -128,8 +154,16 @@ mod tests {
                         Out::Msg(Message::EchoRequest(vec![2]))
                     ]
                 ),
-                (2, vec![Out::Msg(Message::BarrierRequest)]),
+                (
+                    2,
+                    vec![
+                        Out::Msg(Message::BarrierRequest),
+                        Out::Msg(Message::EchoRequest(vec![3]))
+                    ]
+                ),
             ]
         );
+        let (batches, _) = finish(&mut o);
+        assert!(batches.is_empty(), "finishing empties the outbox");
     }
 }
