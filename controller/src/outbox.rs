@@ -89,8 +89,10 @@ impl Outbox {
 mod tests {
     use super::*;
 
+    type Batch = (u64, Vec<Out>);
+
     /// The batches and the frames that wait.
-    fn finish(o: &mut Outbox) -> (Vec<(u64, Vec<Out>)>, Vec<(u64, Message)>) {
+    fn finish(o: &mut Outbox) -> (Vec<Batch>, Vec<(u64, Message)>) {
         let mut batches = Vec::new();
         let after = o
             .finish(|dpid, msgs| batches.push((dpid, msgs.collect())))
