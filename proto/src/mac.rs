@@ -4,8 +4,17 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A 48-bit IEEE 802 MAC address.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct MacAddr(pub [u8; 6]);
+
+/// Hashed as one integer: the derived hash of the array feeds the hasher a
+/// length and six bytes, and the controller hashes two or three addresses
+/// per PACKET_IN.
+impl std::hash::Hash for MacAddr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.to_u64());
+    }
+}
 
 impl MacAddr {
     /// The broadcast address ff:ff:ff:ff:ff:ff.
@@ -39,9 +48,8 @@ impl MacAddr {
 
     /// The address as a 48-bit integer (handy for hashing and dpids).
     pub fn to_u64(&self) -> u64 {
-        self.0
-            .iter()
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        let [a, b, c, d, e, f] = self.0;
+        u64::from_be_bytes([0, 0, a, b, c, d, e, f])
     }
 }
 
