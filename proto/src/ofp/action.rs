@@ -157,7 +157,9 @@ impl Action {
 
     /// Writes the action into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        self.write(&mut Writer::new(buf));
+        let mut b = bytes::BytesMut::new();
+        self.write(&mut Writer::new(&mut b));
+        buf[..b.len()].copy_from_slice(&b);
     }
 }
 

@@ -119,9 +119,11 @@ impl PacketOut {
     pub(crate) fn write(&self, w: &mut Writer) {
         w.u32(self.buffer_id);
         w.u32(self.in_port);
-        w.u16(list_len(&self.actions) as u16);
+        let len = w.len16_placeholder();
         w.zeros(6);
+        let actions = w.pos();
         write_list(&self.actions, w);
+        w.patch_len16(len, actions);
         w.put(&self.data);
     }
 }

@@ -436,39 +436,36 @@ impl OfpMsg {
     /// Writes the message into `buf[..buffer_len()]`, computing every length
     /// field. Panics only if `buf.len() < buffer_len()`.
     pub fn emit(&self, buf: &mut [u8]) {
-        self.emit_len(buf, self.buffer_len());
-    }
-
-    /// [`OfpMsg::emit`] with `len = buffer_len()` already known.
-    fn emit_len(&self, buf: &mut [u8], len: usize) {
-        let mut w = Writer::new(&mut buf[..len]);
-        w.u8(self.version());
-        w.u8(self.body.msg_type());
-        w.u16(wire::len16(len));
-        w.u32(self.xid);
-        self.body.write(&mut w);
-        debug_assert_eq!(
-            w.pos(),
-            len,
-            "buffer_len and emit disagree for {:?}",
-            self.body.msg_type()
-        );
+        let mut b = bytes::BytesMut::with_capacity(buf.len());
+        let len = self.emit_to(&mut b);
+        buf[..len].copy_from_slice(&b);
     }
 
     /// The encoding as a new vector.
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut v = vec![0u8; self.buffer_len()];
-        self.emit(&mut v);
-        v
+        let mut b = bytes::BytesMut::new();
+        self.emit_to(&mut b);
+        b.to_vec()
     }
 
-    /// Appends the encoding to `out` without an intermediate allocation;
-    /// returns its length (computed once).
+    /// Appends the encoding to `out` in one pass (each length field is
+    /// filled in once what it covers is written); returns its length.
     pub fn emit_to(&self, out: &mut bytes::BytesMut) -> usize {
-        let len = self.buffer_len();
         let start = out.len();
-        out.resize(start + len, 0);
-        self.emit_len(&mut out[start..], len);
-        len
+        let mut w = Writer::new(out);
+        w.u8(self.version());
+        w.u8(self.body.msg_type());
+        let len = w.len16_placeholder();
+        w.u32(self.xid);
+        self.body.write(&mut w);
+        w.patch_len16(len, start);
+        let written = w.pos() - start;
+        debug_assert_eq!(
+            written,
+            self.buffer_len(),
+            "buffer_len and emit disagree for {:?}",
+            self.body.msg_type()
+        );
+        written
     }
 }

@@ -348,7 +348,9 @@ impl Oxm {
 
     /// Writes the TLV into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        self.write(&mut Writer::new(buf));
+        let mut b = bytes::BytesMut::new();
+        self.write(&mut Writer::new(&mut b));
+        buf[..b.len()].copy_from_slice(&b);
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
@@ -453,16 +455,20 @@ impl Match {
 
     /// Writes the match (with zero padding) into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        self.write(&mut Writer::new(buf));
+        let mut b = bytes::BytesMut::new();
+        self.write(&mut Writer::new(&mut b));
+        buf[..b.len()].copy_from_slice(&b);
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
         let start = w.pos();
         w.u16(OFPMT_OXM);
-        w.u16(self.unpadded_len() as u16);
+        let len = w.len16_placeholder();
         for f in &self.fields {
             f.write(w);
         }
+        // The length excludes the padding.
+        w.patch_len16(len, start);
         w.pad_to8_from(start);
     }
 }

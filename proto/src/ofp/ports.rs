@@ -99,7 +99,9 @@ impl Port {
 
     /// Writes the port into `buf[..Port::LEN]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        self.write(&mut Writer::new(buf));
+        let mut b = bytes::BytesMut::new();
+        self.write(&mut Writer::new(&mut b));
+        buf[..b.len()].copy_from_slice(&b);
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {

@@ -1,9 +1,10 @@
-//! Checked reading and unchecked-but-sized writing of OpenFlow wire data.
+//! Checked reading and appending writing of OpenFlow wire data.
 //!
 //! `Reader` never panics: every read checks the remaining length first and
-//! returns `DecodeError::Truncated` when it is short. `Writer` writes into a
-//! slice the caller sized with `buffer_len()`; it panics only if that slice is
-//! too small, which is the documented contract of every `emit`.
+//! returns `DecodeError::Truncated` when it is short. `Writer` appends to a
+//! growable buffer in one pass: a length field that covers what follows is
+//! written as a placeholder and patched once that is written, so encoding
+//! never walks a message first to size it.
 
 use super::DecodeError;
 use crate::MacAddr;
@@ -119,35 +120,45 @@ fn truncate_at_boundary(s: &str, max: usize) -> &str {
     &s[..cut]
 }
 
-/// A cursor writing into a slice sized by the caller from `buffer_len()`.
+/// Appends to a buffer; positions are indices into the whole buffer.
 pub(crate) struct Writer<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
+    buf: &'a mut bytes::BytesMut,
 }
 
 impl<'a> Writer<'a> {
-    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
-        Writer { buf, pos: 0 }
+    pub(crate) fn new(buf: &'a mut bytes::BytesMut) -> Self {
+        Writer { buf }
     }
 
     pub(crate) fn pos(&self) -> usize {
-        self.pos
+        self.buf.len()
     }
 
     pub(crate) fn put(&mut self, b: &[u8]) {
-        self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
-        self.pos += b.len();
+        self.buf.extend_from_slice(b);
     }
 
     pub(crate) fn zeros(&mut self, n: usize) {
-        self.buf[self.pos..self.pos + n].fill(0);
-        self.pos += n;
+        bytes::BufMut::put_bytes(self.buf, 0, n);
     }
 
     /// Zero-fills up to the next multiple of 8 counted from `start`.
     pub(crate) fn pad_to8_from(&mut self, start: usize) {
-        let written = self.pos - start;
+        let written = self.pos() - start;
         self.zeros(pad8(written) - written);
+    }
+
+    /// Writes a u16 length placeholder; returns where, for [`Writer::patch_len16`].
+    pub(crate) fn len16_placeholder(&mut self) -> usize {
+        let at = self.pos();
+        self.u16(0);
+        at
+    }
+
+    /// Writes, at a placeholder's position `at`, the bytes written since `from`.
+    pub(crate) fn patch_len16(&mut self, at: usize, from: usize) {
+        let len = len16(self.pos() - from);
+        self.buf[at..at + 2].copy_from_slice(&len.to_be_bytes());
     }
 
     pub(crate) fn u8(&mut self, v: u8) {
@@ -259,9 +270,11 @@ pub(crate) trait TlvItem: Sized {
     fn write(&self, w: &mut Writer) {
         let start = w.pos();
         w.u16(self.typ());
-        w.u16(len16(self.buffer_len()));
+        let len = w.len16_placeholder();
         self.write_body(w);
         w.pad_to8_from(start);
+        w.patch_len16(len, start);
+        debug_assert_eq!(w.pos() - start, self.buffer_len());
     }
 
     /// Checks that a fixed-size element (`n` bytes with its header) has
