@@ -100,6 +100,24 @@ impl Hop {
     }
 }
 
+/// A path's hops from host port `from` to host port `to`, through the
+/// switches and out ports between them; an iterator, so that the PACKET_IN
+/// of a pair whose path is unchanged builds nothing.
+fn hops(
+    from: PortRef,
+    through: impl Iterator<Item = (u64, u32)> + Clone,
+    to: PortRef,
+) -> impl Iterator<Item = Hop> + Clone {
+    through
+        .chain(std::iter::once((to.dpid, to.port)))
+        .enumerate()
+        .map(move |(i, (dpid, out_port))| Hop {
+            dpid,
+            in_port: (i == 0).then_some(from.port),
+            out: Via::Port(out_port),
+        })
+}
+
 /// The flood ports of one switch.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct FloodPlan {
@@ -536,30 +554,8 @@ impl Forwarding {
             };
             links
         };
-        let hops = |from: PortRef, through: Vec<(u64, u32)>, to: PortRef| -> Vec<Hop> {
-            let last = Hop {
-                dpid: to.dpid,
-                in_port: None,
-                out: Via::Port(to.port),
-            };
-            let mut hops: Vec<Hop> = through
-                .into_iter()
-                .map(|(dpid, out_port)| Hop {
-                    dpid,
-                    in_port: None,
-                    out: Via::Port(out_port),
-                })
-                .chain(std::iter::once(last))
-                .collect();
-            hops[0].in_port = Some(from.port);
-            hops
-        };
-        let there = links.iter().map(|l| (l.src.dpid, l.src.port)).collect();
-        let back = links
-            .iter()
-            .rev()
-            .map(|l| (l.dst.dpid, l.dst.port))
-            .collect();
+        let there = links.iter().map(|l| (l.src.dpid, l.src.port));
+        let back = links.iter().rev().map(|l| (l.dst.dpid, l.dst.port));
         self.install_direction(a, b, hops(a_at, there, b_at), refresh == Some((a, b)), out);
         self.install_direction(b, a, hops(b_at, back, a_at), refresh == Some((b, a)), out);
         true
@@ -598,7 +594,13 @@ impl Forwarding {
                 in_port: Some(src_at.port),
                 out: Via::Group(group),
             };
-            self.install_direction(src, dst, vec![hop], refresh == Some((src, dst)), out);
+            self.install_direction(
+                src,
+                dst,
+                std::iter::once(hop),
+                refresh == Some((src, dst)),
+                out,
+            );
         }
         true
     }
@@ -618,25 +620,25 @@ impl Forwarding {
         &mut self,
         src: MacAddr,
         dst: MacAddr,
-        hops: Vec<Hop>,
+        hops: impl Iterator<Item = Hop> + Clone,
         refresh: bool,
         out: &mut Outbox,
     ) {
         let old = self.paths.get(&(src, dst));
-        let unchanged = old == Some(&hops);
+        let unchanged = old.is_some_and(|old| old.iter().copied().eq(hops.clone()));
         if unchanged && !refresh {
             return;
         }
         if let Some(old) = old.filter(|_| !unchanged) {
             // Flows of the old path that the new one does not overwrite.
             let kept: HashSet<(u64, Option<u32>)> =
-                hops.iter().map(|h| (h.dpid, h.in_port)).collect();
+                hops.clone().map(|h| (h.dpid, h.in_port)).collect();
             for h in old.iter().filter(|h| !kept.contains(&(h.dpid, h.in_port))) {
                 out.push(h.dpid, delete_flow(h.flow_match(src, dst)));
             }
             self.stats.paths_rerouted += 1;
         }
-        for (i, h) in hops.iter().enumerate() {
+        for (i, h) in hops.clone().enumerate() {
             out.push(
                 h.dpid,
                 Message::FlowMod(FlowMod {
@@ -656,7 +658,7 @@ impl Forwarding {
         }
         self.stats.paths_installed += 1;
         if !unchanged {
-            self.paths.insert((src, dst), hops);
+            self.paths.insert((src, dst), hops.collect());
         }
     }
 

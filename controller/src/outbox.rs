@@ -74,7 +74,10 @@ impl Outbox {
             self.items.extend(direct);
         }
         // Stable: each switch's messages keep the order they were pushed in.
-        self.items.sort_by_key(|&(dpid, _)| dpid);
+        // (Usually they are all for one switch, and moving them is the cost.)
+        if !self.items.is_sorted_by_key(|&(dpid, _)| dpid) {
+            self.items.sort_by_key(|&(dpid, _)| dpid);
+        }
         let mut items = self.items.drain(..).peekable();
         while let Some((dpid, first)) = items.next() {
             let rest = std::iter::from_fn(|| items.next_if(|(d, _)| *d == dpid).map(|(_, o)| o));
