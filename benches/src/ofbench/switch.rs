@@ -424,7 +424,7 @@ impl Switch {
                     serial_num: String::new(),
                     dp_desc: format!("switch {}", self.spec.index),
                 };
-                let body = MultipartReplyBody::Desc(desc);
+                let body = MultipartReplyBody::Desc(Box::new(desc));
                 return self.send(
                     xid,
                     Message::MultipartReply(MultipartReply { flags: 0, body }),

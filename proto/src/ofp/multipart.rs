@@ -367,8 +367,9 @@ pub struct MultipartReply {
 /// The body of a multipart reply, by type.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum MultipartReplyBody {
-    /// Switch description.
-    Desc(Desc),
+    /// Switch description (boxed: five strings would make every message
+    /// larger, and messages are moved on the PACKET_IN path).
+    Desc(Box<Desc>),
     /// Flow statistics.
     Flow(Vec<FlowStats>),
     /// Aggregate flow statistics.
@@ -475,7 +476,7 @@ impl MultipartReplyBody {
     fn read(typ: u16, r: &mut Reader) -> Result<Self> {
         use MultipartReplyBody as B;
         let body = match typ {
-            mp_type::DESC => B::Desc(Desc::read(r)?),
+            mp_type::DESC => B::Desc(Box::new(Desc::read(r)?)),
             mp_type::FLOW => B::Flow(read_all(r, FlowStats::read)?),
             mp_type::AGGREGATE => B::Aggregate(AggregateStats::read(r)?),
             mp_type::TABLE => B::Table(read_fixed(r, TableStats::LEN, TableStats::read)?),
