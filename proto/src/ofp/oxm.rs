@@ -380,7 +380,17 @@ impl Oxm {
 
 /// Parses back-to-back OXM TLVs filling all of `buf`.
 pub(crate) fn parse_oxm_list(mut buf: &[u8]) -> Result<Vec<Oxm>> {
-    let mut out = Vec::new();
+    // Sized by a walk over the headers: one allocation, not one per growth
+    // (capped: a hostile list of empty TLVs grows as it parses instead).
+    let mut count = 0;
+    let mut rest = buf;
+    while let Some(&len) = rest.get(3) {
+        count += 1;
+        rest = rest
+            .get(OXM_HEADER_LEN + usize::from(len)..)
+            .unwrap_or_default();
+    }
+    let mut out = Vec::with_capacity(count.min(64));
     while !buf.is_empty() {
         let (oxm, rest) = Oxm::parse(buf)?;
         out.push(oxm);
