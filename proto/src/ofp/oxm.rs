@@ -215,13 +215,20 @@ macro_rules! oxm_table {
                 }
             }
 
-            fn write_payload(&self, w: &mut Writer) {
+            /// Writes the TLV, header and payload, in one match on the field.
+            pub(crate) fn write(&self, w: &mut Writer) {
                 match self {
                     $( oxm_table!(@pat $m $variant v m) => {
+                        let has_mask = oxm_table!(@hasmask $m m);
+                        let len = <$kind as OxmKind>::LEN * (1 + usize::from(has_mask));
+                        w.u32(oxm_header(OFPXMC_OPENFLOW_BASIC, $field, has_mask, len));
                         <$kind as OxmKind>::write(*v, w);
                         oxm_table!(@writemask $m $kind m w);
                     } )*
-                    Oxm::Raw { value, .. } => w.put(value),
+                    Oxm::Raw { class, field, has_mask, value } => {
+                        w.u32(oxm_header(*class, *field, *has_mask, value.len()));
+                        w.put(value);
+                    }
                 }
             }
 
@@ -310,6 +317,13 @@ oxm_table! {
 /// Size of the OXM TLV header.
 pub const OXM_HEADER_LEN: usize = 4;
 
+/// An OXM TLV header: class, 7-bit field, hasmask bit, payload length (a
+/// raw payload over 255 bytes cannot be encoded; the length wraps).
+fn oxm_header(class: u16, field: u8, has_mask: bool, len: usize) -> u32 {
+    let field = ((field & 0x7f) << 1) | u8::from(has_mask);
+    (u32::from(class) << 16) | (u32::from(field) << 8) | u32::from(len as u8)
+}
+
 impl Oxm {
     /// Parses one OXM TLV from the front of `buf`, returning it and the rest.
     pub fn parse(buf: &[u8]) -> Result<(Oxm, &[u8])> {
@@ -351,15 +365,6 @@ impl Oxm {
         let mut b = bytes::BytesMut::new();
         self.write(&mut Writer::new(&mut b));
         buf[..b.len()].copy_from_slice(&b);
-    }
-
-    pub(crate) fn write(&self, w: &mut Writer) {
-        let (class, field, has_mask) = self.header();
-        w.u16(class);
-        w.u8(((field & 0x7f) << 1) | u8::from(has_mask));
-        // A raw payload over 255 bytes cannot be encoded; the length wraps.
-        w.u8(self.payload_len() as u8);
-        self.write_payload(w);
     }
 
     /// For experimenter-class OXMs: the experimenter id inside the value.
