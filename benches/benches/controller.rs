@@ -11,7 +11,8 @@
 //! write per switch after); window 1 the latency run's (one PACKET_IN per
 //! read, answered at once).
 //!
-//! With `EDGEFLOW_ROUNDS=n` it runs n window-64 rounds and no criterion:
+//! With `EDGEFLOW_ROUNDS=n` it runs n rounds (window `EDGEFLOW_WINDOW`,
+//! default 64) and no criterion:
 //! under `valgrind --tool=callgrind`, the difference between two values of
 //! n gives instructions per PACKET_IN, repeatable on a noisy machine.
 
@@ -172,7 +173,8 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
     {
-        let (mut controller, recorded) = setup(64);
+        let window = std::env::var("EDGEFLOW_WINDOW").map_or(Ok(64), |w| w.parse());
+        let (mut controller, recorded) = setup(window.expect("EDGEFLOW_WINDOW is a number"));
         let now = Instant::now();
         for r in 0..n {
             edgeflow_round(&mut controller, &recorded, r % ROUNDS, now);
