@@ -229,11 +229,21 @@ impl Controller {
         messages
     }
 
-    /// Brings a session's deadline in line with its state (a message
-    /// received moves its keepalive on).
+    /// Brings a session's deadline in line with its state. Only an earlier
+    /// deadline is set at once: every message received moves the keepalive
+    /// later, and a deadline that comes up early finds nothing to do and is
+    /// set again then (once per echo interval, not once per read).
     fn reschedule(&mut self, conn: ConnId) {
         match self.sessions.get(&conn).and_then(Session::poll_timeout) {
-            Some(at) => self.session_timers.set(conn, at),
+            Some(at) => {
+                if self
+                    .session_timers
+                    .deadline(conn)
+                    .is_none_or(|set| at < set)
+                {
+                    self.session_timers.set(conn, at);
+                }
+            }
             None => self.session_timers.cancel(conn),
         }
     }

@@ -99,6 +99,11 @@ impl<K: Copy + Eq + Hash + Ord> Timers<K> {
         self.tidy();
     }
 
+    /// `key`'s deadline.
+    pub fn deadline(&self, key: K) -> Option<Instant> {
+        self.due.get(&key).copied()
+    }
+
     /// The earliest deadline.
     pub fn next(&self) -> Option<Instant> {
         self.heap.peek().map(|Reverse((at, _))| *at)
