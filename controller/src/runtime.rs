@@ -2,8 +2,8 @@
 //! task per connection, one task that writes, and one for the controller's
 //! timer and the API's commands, all on one thread. A connection's task
 //! hands what it reads straight to the controller (no copy, no channel).
-//! A read that completed one message is answered at once: the switch is
-//! waiting for it. A read of several (the switch sends faster than it is
+//! A read that completed one message is answered at once, by its own task
+//! (no other task is woken for it): the switch is waiting. A read of several (the switch sends faster than it is
 //! answered) leaves its output to the writing task, which runs once every
 //! connection with input has handled its own and writes what all of it
 //! caused: a burst of reads from many switches becomes one burst of writes,
@@ -108,11 +108,28 @@ struct Core {
     published: u64,
     /// Wakes the task that writes what the connections' input caused.
     flush_wanted: Rc<Notify>,
+    /// Wakes the event loop when input changed the topology or brought a
+    /// timer forward.
+    changed: Rc<Notify>,
     /// When the event loop is next woken for the controller's timers.
     wake_at: Option<std::time::Instant>,
 }
 
 impl Core {
+    /// Writes what input caused, and wakes the event loop if the input
+    /// changed the topology or brought a timer forward.
+    fn flush_input(&mut self) {
+        self.flush();
+        let earlier = match (self.controller.poll_timeout(), self.wake_at) {
+            (Some(t), Some(w)) => t < w,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if self.controller.version() != self.published || earlier {
+            self.changed.notify_one();
+        }
+    }
+
     /// Writes what the controller queued, ends the connections it closed
     /// and answers the switch dumps it finished.
     fn flush(&mut self) {
@@ -212,6 +229,9 @@ async fn event_loop(
         records,
     } = outputs;
     snapshots.send_replace(Arc::new(controller.view()));
+    // Input wakes this loop when it changed the topology or brought a timer
+    // forward.
+    let changed = Rc::new(Notify::new());
     let core = Rc::new(RefCell::new(Core {
         published: controller.version(),
         controller,
@@ -219,29 +239,18 @@ async fn event_loop(
         dumps: HashMap::new(),
         dump_token: 0,
         flush_wanted: Rc::new(Notify::new()),
+        changed: Rc::clone(&changed),
         wake_at: None,
     }));
-    // The writing task wakes this one when the topology changed or input
-    // brought a timer forward.
-    let changed = Rc::new(Notify::new());
     // Writes, once the connections with input have all handled theirs
     // (they were woken first and run first), what that input caused.
     let flusher = {
-        let (core, changed) = (Rc::clone(&core), Rc::clone(&changed));
+        let core = Rc::clone(&core);
         let wanted = Rc::clone(&core.borrow().flush_wanted);
         tokio::task::spawn_local(async move {
             loop {
                 wanted.notified().await;
-                let mut core = core.borrow_mut();
-                core.flush();
-                let earlier = match (core.controller.poll_timeout(), core.wake_at) {
-                    (Some(t), Some(w)) => t < w,
-                    (Some(_), None) => true,
-                    _ => false,
-                };
-                if core.controller.version() != core.published || earlier {
-                    changed.notify_one();
-                }
+                core.borrow_mut().flush_input();
             }
         })
     };
@@ -531,14 +540,15 @@ async fn connection(conn: ConnId, stream: TcpStream, core: Rc<RefCell<Core>>) {
         match rd.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                let data = &buf[..n];
-                let mut messages = 0;
-                step(&mut |c| messages = c.handle_bytes(conn, std::time::Instant::now(), data));
                 let mut core = core.borrow_mut();
+                let now = std::time::Instant::now();
+                let messages = core.controller.handle_bytes(conn, now, &buf[..n]);
                 // A burst of topology changes is recomputed once, by the
                 // writing task, not after each of its reads.
                 if messages <= 1 && !core.controller.recompute_pending() {
-                    core.flush();
+                    core.flush_input();
+                } else {
+                    core.flush_wanted.notify_one();
                 }
                 if writer.is_finished() {
                     break;
