@@ -3,8 +3,10 @@
 (ofswitchbench) and prints a table with ratios; see BENCHMARKS.md.
 
   benches/peers/run.py peers  [--duration S] [--switches N] [--window W]
-      the ceiling, edgeflow, ovs-testcontroller and os-ken: throughput
-      (window W per switch) and latency (window 1), 16 switches by default.
+      the ceiling, the ceiling answering with a FLOW_MOD too (a learning
+      switch's answer at no cost), edgeflow, ovs-testcontroller and os-ken:
+      throughput (window W per switch) and latency (window 1), 16 switches
+      by default.
   benches/peers/run.py fabric [--sizes 100,300,1000] [--degree 4]
       edgeflow only: time until its API shows every link of a random regular
       fabric, its RSS; then, at the largest size it discovered, PACKET_IN latency and the
@@ -107,6 +109,9 @@ def peers(workdir):
     os.makedirs("/var/run/openvswitch", exist_ok=True)
     return [
         Controller("ceiling", [os.path.join(BIN, "ceiling"), "--listen", "%s:%d" % OF_ADDR],
+                   workdir),
+        Controller("ceiling --flow-mod",
+                   [os.path.join(BIN, "ceiling"), "--listen", "%s:%d" % OF_ADDR, "--flow-mod"],
                    workdir),
         edgeflow(workdir),
         Controller("ovs-testcontroller",

@@ -4,10 +4,16 @@
 //! tight loop: everything one read brings is answered in one write. Against
 //! it, ofswitchbench measures what the machine (generator, kernel, loopback
 //! TCP) allows with no controller work at all.
+//!
+//! With `--flow-mod` every PACKET_OUT follows a FLOW_MOD for the frame's
+//! addresses, patched into a template: a learning switch's answer at no
+//! cost, the floor for any controller that installs flows.
 
 use anyhow::Result;
 use clap::Parser;
-use edgeflow_benches::ofbench::template::{append, packet_in_data, PacketOutTemplate};
+use edgeflow_benches::ofbench::template::{
+    append, packet_in_data, FlowModTemplate, PacketOutTemplate,
+};
 use edgeflow_proto::ofp::{self, msg_type, Hello, Message, OfpMsg};
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,6 +25,9 @@ struct Args {
     /// Where switches connect.
     #[arg(long, default_value = "127.0.0.1:16653")]
     listen: SocketAddr,
+    /// Answer each PACKET_IN with a FLOW_MOD before the PACKET_OUT.
+    #[arg(long)]
+    flow_mod: bool,
 }
 
 fn main() -> Result<()> {
@@ -28,17 +37,19 @@ fn main() -> Result<()> {
         .build()?;
     rt.block_on(async {
         let listener = TcpListener::bind(args.listen).await?;
+        let flow = args.flow_mod.then(FlowModTemplate::new);
         loop {
             let (stream, _) = listener.accept().await?;
+            let flow = flow.clone();
             tokio::spawn(async move {
                 // A switch that goes away ends its task; nothing else to do.
-                let _ = serve(stream).await;
+                let _ = serve(stream, flow).await;
             });
         }
     })
 }
 
-async fn serve(mut stream: TcpStream) -> Result<()> {
+async fn serve(mut stream: TcpStream, flow: Option<FlowModTemplate>) -> Result<()> {
     stream.set_nodelay(true)?;
     let answer = PacketOutTemplate::new();
     let mut out = Vec::with_capacity(64 * 1024);
@@ -63,6 +74,9 @@ async fn serve(mut stream: TcpStream) -> Result<()> {
             match msg[1] {
                 msg_type::PACKET_IN => {
                     if let Some((in_port, frame)) = packet_in_data(msg) {
+                        if let Some(flow) = &flow {
+                            flow.append(&mut out, xid, in_port, in_port, frame);
+                        }
                         answer.append(&mut out, xid, in_port, frame);
                     }
                 }

@@ -10,7 +10,8 @@
 //! to requests whatever their xid and however many messages answer.
 
 use edgeflow_proto::ofp::{
-    self, Action, Match, Message, OfpMsg, Oxm, PacketIn, PacketInReason, PacketOut,
+    self, Action, FlowMod, Instruction, Match, Message, OfpMsg, Oxm, PacketIn, PacketInReason,
+    PacketOut,
 };
 use edgeflow_proto::packet::{
     ethertype, EthernetRepr, Ipv4Repr, UdpRepr, ETHERNET_HEADER_LEN, IPV4_HEADER_LEN,
@@ -258,6 +259,80 @@ impl PacketOutTemplate {
     }
 }
 
+/// A learning switch's flow for one frame, as the ceiling's `--flow-mod`
+/// mode sends it before each PACKET_OUT: matched on the in_port and the
+/// frame's Ethernet addresses, out of one port.
+#[derive(Debug, Clone)]
+pub struct FlowModTemplate {
+    msg: Vec<u8>,
+    in_port_at: usize,
+    src_at: usize,
+    dst_at: usize,
+    out_port_at: usize,
+}
+
+impl Default for FlowModTemplate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FlowModTemplate {
+    /// Encoded once by the codec; the patched fields are found by their
+    /// (distinct) placeholder values.
+    pub fn new() -> FlowModTemplate {
+        let (in_port, out_port) = (0xa1a2_a3a4, 0xb1b2_b3b4);
+        let (src, dst) = (
+            MacAddr([0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6]),
+            MacAddr([0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6]),
+        );
+        let msg = OfpMsg::new(
+            0,
+            Message::FlowMod(FlowMod {
+                idle_timeout: 60,
+                ..FlowMod::add(
+                    1000,
+                    Match::new()
+                        .with(Oxm::InPort(in_port))
+                        .with(Oxm::EthSrc(src, None))
+                        .with(Oxm::EthDst(dst, None)),
+                    vec![Instruction::ApplyActions(vec![Action::Output {
+                        port: out_port,
+                        max_len: 0,
+                    }])],
+                )
+            }),
+        )
+        .to_vec();
+        let find = |v: &[u8]| {
+            msg.windows(v.len())
+                .position(|w| w == v)
+                .expect("the placeholder is in the encoding")
+        };
+        FlowModTemplate {
+            in_port_at: find(&u32::to_be_bytes(in_port)),
+            src_at: find(&src.0),
+            dst_at: find(&dst.0),
+            out_port_at: find(&u32::to_be_bytes(out_port)),
+            msg,
+        }
+    }
+
+    /// Appends the flow for `frame` arriving at `in_port`, out of `out_port`.
+    pub fn append(&self, out: &mut Vec<u8>, xid: u32, in_port: u32, out_port: u32, frame: &[u8]) {
+        let start = out.len();
+        out.extend_from_slice(&self.msg);
+        let msg = &mut out[start..];
+        set_xid(msg, xid);
+        msg[self.in_port_at..self.in_port_at + 4].copy_from_slice(&in_port.to_be_bytes());
+        msg[self.out_port_at..self.out_port_at + 4].copy_from_slice(&out_port.to_be_bytes());
+        if let (Some(dst), Some(src)) = (frame.get(0..6), frame.get(6..12)) {
+            msg[self.dst_at..self.dst_at + 6].copy_from_slice(dst);
+            msg[self.src_at..self.src_at + 6].copy_from_slice(src);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +440,36 @@ mod tests {
         let lldp = [0u8; FRAME_LEN];
         assert_eq!(Tag::read(&lldp), None);
         assert_eq!(Tag::read(&[0u8; 10]), None);
+    }
+
+    #[test]
+    fn ceiling_flow_mod_matches_the_frame_and_outputs_to_the_port() {
+        let t = FlowModTemplate::new();
+        let mut out = vec![0xaa];
+        let (src, dst) = (Host::new(7, 1), Host::new(7, 2));
+        let mut frame = [0u8; FRAME_LEN];
+        frame[0..6].copy_from_slice(&dst.mac.0);
+        frame[6..12].copy_from_slice(&src.mac.0);
+        t.append(&mut out, 12, 4, 9, &frame);
+        let msg = OfpMsg::parse(&out[1..]).unwrap();
+        assert_eq!(msg.xid, 12);
+        let Message::FlowMod(fm) = msg.body else {
+            panic!("not a FLOW_MOD")
+        };
+        assert_eq!(
+            fm.match_.fields,
+            vec![
+                Oxm::InPort(4),
+                Oxm::EthSrc(src.mac, None),
+                Oxm::EthDst(dst.mac, None)
+            ]
+        );
+        assert_eq!(
+            fm.instructions,
+            vec![Instruction::ApplyActions(vec![Action::Output {
+                port: 9,
+                max_len: 0
+            }])]
+        );
     }
 }
