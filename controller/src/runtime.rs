@@ -20,11 +20,11 @@ use crate::history::Round;
 use crate::placement::PlacementError;
 use crate::storage::{Record, RecordWrite, StorageError};
 use crate::topology::PortRef;
+use ahash::AHashMap as HashMap;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use edgeflow_api::{model, ApiError, Command};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -99,6 +99,7 @@ type DumpReply = oneshot::Sender<Result<model::SwitchDump, ApiError>>;
 /// the one runtime thread (borrowed only between awaits).
 struct Core {
     controller: Controller,
+    /// Looked up for every write: hashed with aHash, not SipHash.
     writers: HashMap<ConnId, Writer>,
     /// Switch dumps asked for by the API, by token.
     dumps: HashMap<u64, DumpReply>,
