@@ -7,6 +7,9 @@
 //! Beside it, the ceiling's work on the same bytes: framing each message and
 //! answering it with one PACKET_OUT from a template (`ceiling`'s loop).
 //!
+//! Beside those, one polling round at fabric scale: 1,000 switches' PORT_STATS
+//! replies of 48 ports each, as the controller reads them once a second.
+//!
 //! Window 64 is the throughput run's read (many PACKET_INs per read, one
 //! write per switch after); window 1 the latency run's (one PACKET_IN per
 //! read, answered at once).
@@ -21,7 +24,7 @@ use edgeflow_benches::ofbench::switch::{Switch, SwitchSpec};
 use edgeflow_benches::ofbench::template::{packet_in_data, PacketOutTemplate};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::{ConnId, Controller};
-use edgeflow_proto::ofp;
+use edgeflow_proto::ofp::{self, Message, MultipartRequest, MultipartRequestBody, OfpMsg};
 use std::time::Instant;
 
 /// The allocator of the `edgeflow` binary.
@@ -168,6 +171,71 @@ fn packet_in(c: &mut Criterion) {
     }
 }
 
+/// A controller with `n` switches of 48 ports, and each switch's reply to
+/// a PORT_STATS request.
+fn polled(n: u32) -> (Controller, Vec<Vec<u8>>) {
+    let now = Instant::now();
+    let config = Config::default()
+        .controller_config(b"bench key")
+        .expect("the default configuration is valid");
+    let mut c = Controller::new(config);
+    let mut switches: Vec<Switch> = (0..n)
+        .map(|index| {
+            let spec = SwitchSpec {
+                index,
+                ports: 48,
+                first_host_port: 1,
+                hosts: 0,
+                window: 0,
+            };
+            Switch::new(spec, now)
+        })
+        .collect();
+    for i in 0..switches.len() {
+        c.handle_connect(i as ConnId + 1, now);
+    }
+    pump(&mut c, &mut switches, now);
+    assert!(switches.iter().all(Switch::features_sent));
+    let request = OfpMsg::new(
+        7,
+        Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::PortStats {
+                port_no: ofp::port::ANY,
+            },
+        }),
+    )
+    .to_vec();
+    let replies = switches
+        .iter_mut()
+        .map(|sw| {
+            sw.handle_bytes(now, &request);
+            let reply = sw.transmit().to_vec();
+            sw.transmitted();
+            reply
+        })
+        .collect();
+    (c, replies)
+}
+
+fn polling(c: &mut Criterion) {
+    let (mut controller, replies) = polled(1000);
+    let mut g = c.benchmark_group("port_stats/1000_switches_48_ports");
+    g.throughput(Throughput::Elements(replies.len() as u64 * 48));
+    g.sample_size(20);
+    let mut now = Instant::now();
+    g.bench_function("edgeflow (one round)", |b| {
+        b.iter(|| {
+            now += std::time::Duration::from_secs(1);
+            for (i, reply) in replies.iter().enumerate() {
+                controller.handle_bytes(i as ConnId + 1, now, reply);
+            }
+            black_box(controller.poll_rates().len())
+        })
+    });
+    g.finish();
+}
+
 fn main() {
     if let Some(n) = std::env::var("EDGEFLOW_ROUNDS")
         .ok()
@@ -183,5 +251,6 @@ fn main() {
     }
     let mut c = Criterion::default().configure_from_args();
     packet_in(&mut c);
+    polling(&mut c);
     c.final_summary();
 }

@@ -233,12 +233,15 @@ impl Monitor {
         } = self;
         // A late reply from a switch that left starts nothing.
         let sw = switches.get_mut(&dpid)?;
-        sw.partial.extend(stats);
         if more {
+            sw.partial.extend(stats);
             return None;
         }
-        let mut fresh = Vec::with_capacity(sw.partial.len());
-        for stats in sw.partial.drain(..) {
+        // The usual reply comes in one part and is not copied aside.
+        let parts = std::mem::take(&mut sw.partial);
+        let all = parts.into_iter().chain(stats);
+        let mut fresh = Vec::with_capacity(all.size_hint().0);
+        for stats in all {
             let port = PortRef {
                 dpid,
                 port: stats.port_no,
