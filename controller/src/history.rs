@@ -5,7 +5,7 @@
 use crate::stats::PortRates;
 use crate::storage::{Resolution, Store};
 use crate::topology::PortRef;
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 use std::sync::mpsc;
 use std::time::Duration;
 use tracing::warn;

@@ -11,7 +11,6 @@
 use crate::stats::PortRates;
 use crate::topology::PortRef;
 use redb::{Database, ReadableTable, TableDefinition};
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
@@ -280,13 +279,19 @@ impl Store {
             let mut table = txn
                 .open_table(resolution.table())
                 .map_err(|e| self.err(e))?;
-            let mut rows: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-            for (p, r) in rates {
-                let row = rows.entry(p.dpid).or_default();
-                row.extend_from_slice(&p.port.to_le_bytes());
-                row.extend_from_slice(&encode(r));
-            }
-            for (dpid, row) in rows {
+            // One row per switch, in datapath order, each switch's ports in
+            // the order given, built in one buffer.
+            let mut order: Vec<usize> = (0..rates.len()).collect();
+            order.sort_by_key(|&i| rates[i].0.dpid);
+            let mut row = Vec::new();
+            for ports in order.chunk_by(|&a, &b| rates[a].0.dpid == rates[b].0.dpid) {
+                row.clear();
+                for &i in ports {
+                    let (p, r) = &rates[i];
+                    row.extend_from_slice(&p.port.to_le_bytes());
+                    row.extend_from_slice(&encode(r));
+                }
+                let dpid = rates[ports[0]].0.dpid;
                 table
                     .insert((dpid, unix_ms), row.as_slice())
                     .map_err(|e| self.err(e))?;
