@@ -59,31 +59,34 @@ fn pump(c: &mut Controller, switches: &mut [Switch], now: Instant) {
     }
 }
 
-/// A controller with 16 switches whose hosts it knows, and per switch
-/// `ROUNDS` recorded windows of `window` PACKET_INs.
-fn setup(window: u32) -> (Controller, Vec<Vec<Vec<u8>>>) {
-    let now = Instant::now();
+/// A controller with the default configuration and `specs`' switches,
+/// connected and past their handshakes.
+fn connected(specs: impl Iterator<Item = SwitchSpec>, now: Instant) -> (Controller, Vec<Switch>) {
     let config = Config::default()
         .controller_config(b"bench key")
         .expect("the default configuration is valid");
     let mut c = Controller::new(config);
-    let mut switches: Vec<Switch> = (0..SWITCHES)
-        .map(|index| {
-            let spec = SwitchSpec {
-                index,
-                ports: u32::from(HOSTS),
-                first_host_port: 1,
-                hosts: HOSTS,
-                window,
-            };
-            Switch::new(spec, now)
-        })
-        .collect();
+    let mut switches: Vec<Switch> = specs.map(|spec| Switch::new(spec, now)).collect();
     for i in 0..switches.len() {
         c.handle_connect(i as ConnId + 1, now);
     }
     pump(&mut c, &mut switches, now);
     assert!(switches.iter().all(Switch::features_sent));
+    (c, switches)
+}
+
+/// A controller with 16 switches whose hosts it knows, and per switch
+/// `ROUNDS` recorded windows of `window` PACKET_INs.
+fn setup(window: u32) -> (Controller, Vec<Vec<Vec<u8>>>) {
+    let now = Instant::now();
+    let specs = (0..SWITCHES).map(|index| SwitchSpec {
+        index,
+        ports: u32::from(HOSTS),
+        first_host_port: 1,
+        hosts: HOSTS,
+        window,
+    });
+    let (mut c, mut switches) = connected(specs, now);
     switches.iter_mut().for_each(Switch::learn_hosts);
     pump(&mut c, &mut switches, now);
     assert_eq!(c.hosts().len(), (SWITCHES * u32::from(HOSTS)) as usize);
@@ -175,27 +178,14 @@ fn packet_in(c: &mut Criterion) {
 /// a PORT_STATS request.
 fn polled(n: u32) -> (Controller, Vec<Vec<u8>>) {
     let now = Instant::now();
-    let config = Config::default()
-        .controller_config(b"bench key")
-        .expect("the default configuration is valid");
-    let mut c = Controller::new(config);
-    let mut switches: Vec<Switch> = (0..n)
-        .map(|index| {
-            let spec = SwitchSpec {
-                index,
-                ports: 48,
-                first_host_port: 1,
-                hosts: 0,
-                window: 0,
-            };
-            Switch::new(spec, now)
-        })
-        .collect();
-    for i in 0..switches.len() {
-        c.handle_connect(i as ConnId + 1, now);
-    }
-    pump(&mut c, &mut switches, now);
-    assert!(switches.iter().all(Switch::features_sent));
+    let specs = (0..n).map(|index| SwitchSpec {
+        index,
+        ports: 48,
+        first_host_port: 1,
+        hosts: 0,
+        window: 0,
+    });
+    let (c, mut switches) = connected(specs, now);
     let request = OfpMsg::new(
         7,
         Message::MultipartRequest(MultipartRequest {
