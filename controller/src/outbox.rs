@@ -28,6 +28,9 @@ pub enum Out {
     Encoded(Bytes),
 }
 
+/// Items an emptied outbox keeps room for.
+const SPARE_ITEMS: usize = 4096;
+
 /// Messages for switches, collected during one step of the controller.
 /// One flat list, not a map of lists: a step usually speaks to one switch,
 /// and an emptied outbox keeps its buffers for the next step.
@@ -81,9 +84,15 @@ impl Outbox {
         let mut items = self.items.drain(..).peekable();
         while let Some((dpid, first)) = items.next() {
             let rest = std::iter::from_fn(|| items.next_if(|(d, _)| *d == dpid).map(|(_, o)| o));
-            batch(dpid, &mut std::iter::once(first).chain(rest));
+            let mut msgs = std::iter::once(first).chain(rest);
+            batch(dpid, &mut msgs);
+            // What the callback left (a switch gone) is dropped whole, never
+            // handed over again as a batch of its own.
+            msgs.for_each(drop);
         }
         drop(items);
+        // A burst (a fabric rerouted) leaves no lasting peak behind.
+        self.items.shrink_to(SPARE_ITEMS);
         self.after_flows.drain(..)
     }
 }
@@ -135,6 +144,20 @@ mod tests {
             batches,
             vec![(1, vec![Out::Msg(frame())]), (2, vec![Out::Msg(frame())])]
         );
+    }
+
+    #[test]
+    fn a_batch_left_unfinished_is_not_handed_over_again() {
+        let mut o = Outbox::default();
+        o.push(1, Message::BarrierRequest);
+        o.push(1, Message::EchoRequest(vec![1]));
+        o.push(2, Message::BarrierRequest);
+        let mut calls = Vec::new();
+        o.finish(|dpid, msgs| {
+            calls.push(dpid);
+            msgs.next();
+        });
+        assert_eq!(calls, vec![1, 2]);
     }
 
     #[test]

@@ -75,6 +75,8 @@ async fn serve(mut stream: TcpStream, flow: Option<FlowModTemplate>) -> Result<(
                 msg_type::PACKET_IN => {
                     if let Some((in_port, frame)) = packet_in_data(msg) {
                         if let Some(flow) = &flow {
+                            // The emulator counts FLOW_MODs in this mode and
+                            // applies none; the output port is a placeholder.
                             flow.append(&mut out, xid, in_port, in_port, frame);
                         }
                         answer.append(&mut out, xid, in_port, frame);
