@@ -43,7 +43,7 @@ if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 if ! command -v cargo >/dev/null 2>&1; then
-    echo "scripts/test.sh: cargo not found. Install a Rust toolchain (>= 1.85), e.g. with" >&2
+    echo "scripts/test.sh: cargo not found. Install a Rust toolchain (>= 1.87), e.g. with" >&2
     echo "rustup (https://rustup.rs), and make sure cargo is on PATH." >&2
     exit 1
 fi
