@@ -2,7 +2,7 @@
 //! experimenter and unknown actions keep their raw bytes.
 
 use super::oxm::Oxm;
-use super::wire::{hex, pad8, parse_item, Reader, Result, TlvItem, Writer};
+use super::wire::{emit_into, hex, pad8, parse_item, Reader, Result, TlvItem, Writer};
 use super::DecodeError;
 
 /// OFPAT_* action type numbers.
@@ -157,9 +157,7 @@ impl Action {
 
     /// Writes the action into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        let mut b = bytes::BytesMut::new();
-        self.write(&mut Writer::new(&mut b));
-        buf[..b.len()].copy_from_slice(&b);
+        emit_into(buf, |w| self.write(w));
     }
 }
 

@@ -2,7 +2,8 @@
 
 use super::action::Action;
 use super::wire::{
-    hex, list_len, pad8, parse_item, parse_list, write_list, Reader, Result, TlvItem, Writer,
+    emit_into, hex, list_len, pad8, parse_item, parse_list, write_list, Reader, Result, TlvItem,
+    Writer,
 };
 use super::DecodeError;
 
@@ -97,9 +98,7 @@ impl Instruction {
 
     /// Writes the instruction into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        let mut b = bytes::BytesMut::new();
-        self.write(&mut Writer::new(&mut b));
-        buf[..b.len()].copy_from_slice(&b);
+        emit_into(buf, |w| self.write(w));
     }
 }
 

@@ -445,7 +445,7 @@ impl OfpMsg {
     pub fn to_vec(&self) -> Vec<u8> {
         let mut b = bytes::BytesMut::new();
         self.emit_to(&mut b);
-        b.to_vec()
+        Vec::from(b)
     }
 
     /// Appends the encoding to `out` in one pass (each length field is

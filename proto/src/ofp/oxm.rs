@@ -5,7 +5,7 @@
 //! `OXM_FIELDS` all follow from it. Other classes (NXM, experimenter) and
 //! unknown basic fields stay raw and round-trip byte-exact.
 
-use super::wire::{hex, pad8, Reader, Result, Writer};
+use super::wire::{emit_into, hex, pad8, Reader, Result, Writer};
 use super::DecodeError;
 use crate::MacAddr;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -362,9 +362,7 @@ impl Oxm {
 
     /// Writes the TLV into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        let mut b = bytes::BytesMut::new();
-        self.write(&mut Writer::new(&mut b));
-        buf[..b.len()].copy_from_slice(&b);
+        emit_into(buf, |w| self.write(w));
     }
 
     /// For experimenter-class OXMs: the experimenter id inside the value.
@@ -470,9 +468,7 @@ impl Match {
 
     /// Writes the match (with zero padding) into `buf[..buffer_len()]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        let mut b = bytes::BytesMut::new();
-        self.write(&mut Writer::new(&mut b));
-        buf[..b.len()].copy_from_slice(&b);
+        emit_into(buf, |w| self.write(w));
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {

@@ -1,6 +1,6 @@
 //! Ports: `ofp_port`, OFPT_PORT_STATUS, OFPT_PORT_MOD and reserved port numbers.
 
-use super::wire::{enum_with_unknown, Reader, Result, Writer};
+use super::wire::{emit_into, enum_with_unknown, Reader, Result, Writer};
 use crate::MacAddr;
 
 /// Reserved port numbers (OFPP_*).
@@ -99,9 +99,7 @@ impl Port {
 
     /// Writes the port into `buf[..Port::LEN]`.
     pub fn emit(&self, buf: &mut [u8]) {
-        let mut b = bytes::BytesMut::new();
-        self.write(&mut Writer::new(&mut b));
-        buf[..b.len()].copy_from_slice(&b);
+        emit_into(buf, |w| self.write(w));
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {

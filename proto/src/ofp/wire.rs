@@ -120,6 +120,14 @@ fn truncate_at_boundary(s: &str, max: usize) -> &str {
     &s[..cut]
 }
 
+/// Encodes with `write` into the front of `buf`: the `emit` of an element
+/// into a caller's slice. Panics only if `buf` is shorter than the encoding.
+pub(crate) fn emit_into(buf: &mut [u8], write: impl FnOnce(&mut Writer)) {
+    let mut b = bytes::BytesMut::new();
+    write(&mut Writer::new(&mut b));
+    buf[..b.len()].copy_from_slice(&b);
+}
+
 /// Appends to a buffer; positions are indices into the whole buffer.
 pub(crate) struct Writer<'a> {
     buf: &'a mut bytes::BytesMut,
