@@ -269,7 +269,7 @@ impl Controller {
             }
         }
         if self.discovery.probe_due(now) {
-            let mut out = std::mem::take(&mut self.spare);
+            let mut out = self.outbox();
             let dpids: Vec<u64> = self.topo.switches().keys().copied().collect();
             for dpid in dpids {
                 self.probe_switch(dpid, &mut out);
@@ -285,7 +285,7 @@ impl Controller {
         }
         let due = self.monitor.due(now);
         if !due.is_empty() {
-            let mut out = std::mem::take(&mut self.spare);
+            let mut out = self.outbox();
             let multipath = self.forwarding.multipath();
             for dpid in due {
                 out.push(
@@ -338,7 +338,7 @@ impl Controller {
             return;
         }
         debug!(count = gone.len(), "hosts aged out");
-        let mut out = std::mem::take(&mut self.spare);
+        let mut out = self.outbox();
         self.forwarding.forget_hosts(&gone, &self.topo, &mut out);
         self.flush(out);
         self.version += 1;
@@ -362,6 +362,7 @@ impl Controller {
             .group_refs()
             .chain(self.placements.group_refs())
             .collect();
+        let mut out = self.outbox();
         let Some(mp) = self.forwarding.multipath_mut() else {
             return;
         };
@@ -375,7 +376,6 @@ impl Controller {
             measured.into_iter().chain(forecast).reduce(f64::max)
         };
         let capacity = |l: Link| monitor.rates(l.src).and_then(|r| r.speed_bps);
-        let mut out = std::mem::take(&mut self.spare);
         mp.rebalance(now, &referenced, load, capacity, &mut out);
         self.flush(out);
     }
@@ -418,7 +418,7 @@ impl Controller {
     /// tree is recomputed once per burst rather than once per link.
     pub fn poll_transmit(&mut self) -> Option<(ConnId, Bytes)> {
         if std::mem::take(&mut self.flooding_stale) {
-            let mut out = std::mem::take(&mut self.spare);
+            let mut out = self.outbox();
             self.forwarding.refresh_flooding(&self.topo, &mut out);
             if std::mem::take(&mut self.links_added) {
                 self.forwarding
@@ -470,7 +470,7 @@ impl Controller {
     /// Handles what a session has for the controller; returns the number
     /// of switch messages among it.
     fn process_events(&mut self, conn: ConnId, now: Instant) -> usize {
-        let mut out = std::mem::take(&mut self.spare);
+        let mut out = self.outbox();
         let mut messages = 0;
         while let Some(s) = self.sessions.get_mut(&conn) {
             let Some(ev) = s.poll_event() else {
@@ -537,7 +537,7 @@ impl Controller {
         self.by_dpid.remove(&dpid);
         self.dumps.switch_gone(dpid);
         info!(dpid = format!("{dpid:016x}"), "switch left");
-        let mut out = std::mem::take(&mut self.spare);
+        let mut out = self.outbox();
         let removed = self.topo.remove_switch(dpid);
         self.monitor.switch_gone(dpid);
         self.discovery.switch_gone(dpid);
@@ -714,7 +714,7 @@ impl Controller {
         if self.placements_applied == self.version() {
             return;
         }
-        let mut out = std::mem::take(&mut self.spare);
+        let mut out = self.outbox();
         let (topo, hosts, fwd) = (&self.topo, &self.hosts, &mut self.forwarding);
         for (cookie, route) in self.placements.routes_mut() {
             let ips = (route.src, route.dst);
@@ -794,7 +794,7 @@ impl Controller {
     /// Withdraws a placement batch and removes its flows from every switch.
     pub fn delete_placement(&mut self, id: &str) -> Result<model::PlacementView, PlacementError> {
         let (view, cookie) = self.placements.remove(id)?;
-        let mut out = std::mem::take(&mut self.spare);
+        let mut out = self.outbox();
         self.forwarding.remove_cookie(cookie, &self.topo, &mut out);
         self.flush(out);
         self.version += 1;
@@ -815,6 +815,12 @@ impl Controller {
             .links_removed(removed, &self.topo, &self.hosts, out);
         self.flooding_stale = true;
         self.version += 1;
+    }
+
+    /// An empty outbox for one step, with the buffers the last step left
+    /// ([`Controller::flush`] gives them back).
+    fn outbox(&mut self) -> Outbox {
+        std::mem::take(&mut self.spare)
     }
 
     /// Sends every batch to its switch's session; the frames that follow

@@ -3,11 +3,11 @@
 //! timer and the API's commands, all on one thread. A connection's task
 //! hands what it reads straight to the controller (no copy, no channel).
 //! A read that completed one message is answered at once, by its own task
-//! (no other task is woken for it): the switch is waiting. A read of several (the switch sends faster than it is
-//! answered) leaves its output to the writing task, which runs once every
-//! connection with input has handled its own and writes what all of it
-//! caused: a burst of reads from many switches becomes one burst of writes,
-//! one per switch. (Writing after every read cost 13 % of the throughput
+//! (no other task is woken for it): the switch is waiting. A read of
+//! several (the switch sends faster than it is answered) leaves its output
+//! to the writing task, which runs once every connection with input has
+//! handled its own and writes what all of it caused: a burst of reads from
+//! many switches becomes one burst of writes, one per switch. (Writing after every read cost 13 % of the throughput
 //! of switches with 64 PACKET_INs in flight; deferring single messages as
 //! well cost switches that send one at a time about 10 % at p99.) The
 //! controller never waits on a socket. The API's writes arrive as commands;
