@@ -8,7 +8,9 @@
 //! answering it with one PACKET_OUT from a template (`ceiling`'s loop).
 //!
 //! Beside those, one polling round at fabric scale: 1,000 switches' PORT_STATS
-//! replies of 48 ports each, as the controller reads them once a second.
+//! replies of 48 ports each, as the controller reads them once a second, and
+//! the history writer's work for that round (its rows committed to a redb
+//! file, the minute averages summed).
 //!
 //! Window 64 is the throughput run's read (many PACKET_INs per read, one
 //! write per switch after); window 1 the latency run's (one PACKET_IN per
@@ -24,6 +26,8 @@ use edgeflow_benches::ofbench::switch::{Switch, SwitchSpec};
 use edgeflow_benches::ofbench::template::{packet_in_data, PacketOutTemplate};
 use edgeflow_controller::config::Config;
 use edgeflow_controller::controller::{ConnId, Controller};
+use edgeflow_controller::history::Downsampler;
+use edgeflow_controller::storage::{Resolution, Store};
 use edgeflow_proto::ofp::{self, Message, MultipartRequest, MultipartRequestBody, OfpMsg};
 use std::time::Instant;
 
@@ -223,7 +227,31 @@ fn polling(c: &mut Criterion) {
             black_box(controller.poll_rates().len())
         })
     });
+    // Two polls make a round of rates, whichever benchmarks ran before.
+    for _ in 0..2 {
+        now += std::time::Duration::from_secs(1);
+        for (i, reply) in replies.iter().enumerate() {
+            controller.handle_bytes(i as ConnId + 1, now, reply);
+        }
+    }
+    let round = controller.poll_rates();
+    assert_eq!(round.len(), replies.len() * 48);
+    let dir = std::env::temp_dir().join(format!("edgeflow-bench-{}", std::process::id()));
+    let store = Store::open(&dir.join("state.redb")).expect("a state file in the temp dir");
+    let mut down = Downsampler::default();
+    let mut unix_ms = 0;
+    g.bench_function("history writer (one round)", |b| {
+        b.iter(|| {
+            unix_ms += 1000;
+            store
+                .append_rates(Resolution::Poll, unix_ms, &round)
+                .expect("appending a round");
+            black_box(down.add(unix_ms, &round).is_some())
+        })
+    });
     g.finish();
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn main() {

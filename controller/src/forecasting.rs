@@ -331,13 +331,8 @@ mod tests {
 
     fn rates(tx: f64) -> PortRates {
         PortRates {
-            rx_bps: 0.0,
             tx_bps: tx,
-            rx_pps: 0.0,
-            tx_pps: 0.0,
-            drops_ps: 0.0,
-            errors_ps: 0.0,
-            speed_bps: None,
+            ..PortRates::ZERO
         }
     }
 

@@ -25,7 +25,9 @@ const MINUTE_MS: u64 = 60_000;
 #[derive(Debug, Default)]
 pub struct Downsampler {
     minute: Option<u64>,
-    sums: HashMap<PortRef, (PortRates, u32)>,
+    /// Per switch, its ports' sums and counts, in the order rounds list
+    /// them: a round is found by one lookup per switch, not per port.
+    sums: HashMap<u64, Vec<(u32, PortRates, u32)>>,
 }
 
 impl Downsampler {
@@ -42,26 +44,32 @@ impl Downsampler {
             _ => None,
         };
         self.minute = Some(minute);
-        for (p, r) in rates {
-            let zero = PortRates {
-                rx_bps: 0.0,
-                tx_bps: 0.0,
-                rx_pps: 0.0,
-                tx_pps: 0.0,
-                drops_ps: 0.0,
-                errors_ps: 0.0,
-                speed_bps: None,
-            };
-            let (sum, n) = self.sums.entry(*p).or_insert((zero, 0));
-            sum.rx_bps += r.rx_bps;
-            sum.tx_bps += r.tx_bps;
-            sum.rx_pps += r.rx_pps;
-            sum.tx_pps += r.tx_pps;
-            sum.drops_ps += r.drops_ps;
-            sum.errors_ps += r.errors_ps;
-            // The newest known speed stands for the minute.
-            sum.speed_bps = r.speed_bps.or(sum.speed_bps);
-            *n += 1;
+        for switch in rates.chunk_by(|a, b| a.0.dpid == b.0.dpid) {
+            let sums = self.sums.entry(switch[0].0.dpid).or_default();
+            for (i, (p, r)) in switch.iter().enumerate() {
+                // Rounds list a switch's ports in the same order: the entry
+                // at the same place is the port's, unless ports changed.
+                let at = match sums.get(i) {
+                    Some((port, ..)) if *port == p.port => i,
+                    _ => match sums.iter().position(|(port, ..)| *port == p.port) {
+                        Some(at) => at,
+                        None => {
+                            sums.push((p.port, PortRates::ZERO, 0));
+                            sums.len() - 1
+                        }
+                    },
+                };
+                let (_, sum, n) = &mut sums[at];
+                sum.rx_bps += r.rx_bps;
+                sum.tx_bps += r.tx_bps;
+                sum.rx_pps += r.rx_pps;
+                sum.tx_pps += r.tx_pps;
+                sum.drops_ps += r.drops_ps;
+                sum.errors_ps += r.errors_ps;
+                // The newest known speed stands for the minute.
+                sum.speed_bps = r.speed_bps.or(sum.speed_bps);
+                *n += 1;
+            }
         }
         done
     }
@@ -70,20 +78,22 @@ impl Downsampler {
         let mut out: Vec<_> = self
             .sums
             .drain()
-            .map(|(p, (s, n))| {
-                let n = f64::from(n.max(1));
-                (
-                    p,
-                    PortRates {
-                        rx_bps: s.rx_bps / n,
-                        tx_bps: s.tx_bps / n,
-                        rx_pps: s.rx_pps / n,
-                        tx_pps: s.tx_pps / n,
-                        drops_ps: s.drops_ps / n,
-                        errors_ps: s.errors_ps / n,
-                        speed_bps: s.speed_bps,
-                    },
-                )
+            .flat_map(|(dpid, ports)| {
+                ports.into_iter().map(move |(port, s, n)| {
+                    let n = f64::from(n.max(1));
+                    (
+                        PortRef { dpid, port },
+                        PortRates {
+                            rx_bps: s.rx_bps / n,
+                            tx_bps: s.tx_bps / n,
+                            rx_pps: s.rx_pps / n,
+                            tx_pps: s.tx_pps / n,
+                            drops_ps: s.drops_ps / n,
+                            errors_ps: s.errors_ps / n,
+                            speed_bps: s.speed_bps,
+                        },
+                    )
+                })
             })
             .collect();
         out.sort_by_key(|(p, _)| *p);
@@ -158,6 +168,32 @@ mod tests {
         assert_eq!(avg.len(), 1);
         assert_eq!(avg[0].1.rx_bps, 20.0);
         assert_eq!(avg[0].1.speed_bps, Some(1e7), "the newest speed");
+    }
+
+    #[test]
+    fn ports_are_averaged_whatever_order_rounds_list_them_in() {
+        let port = |dpid, port| PortRef { dpid, port };
+        let (a, b, c) = (port(2, 1), port(2, 2), port(3, 1));
+        let mut d = Downsampler::default();
+        d.add(
+            0,
+            &[(a, r(1.0, None)), (b, r(10.0, None)), (c, r(5.0, None))],
+        );
+        // Switch 2 again later in the round, its ports the other way round.
+        d.add(
+            1_000,
+            &[(c, r(7.0, None)), (b, r(30.0, None)), (a, r(3.0, None))],
+        );
+        // A port seen from the third round on.
+        let new = port(2, 9);
+        d.add(2_000, &[(new, r(4.0, None)), (a, r(2.0, None))]);
+        let (_, avg) = d.add(60_000, &[]).unwrap();
+        let rx: Vec<_> = avg.iter().map(|(p, r)| (*p, r.rx_bps)).collect();
+        assert_eq!(rx, vec![(a, 2.0), (b, 20.0), (new, 4.0), (c, 6.0)]);
+        assert!(
+            d.add(120_000, &[]).unwrap().1.is_empty(),
+            "sums start afresh"
+        );
     }
 
     #[test]

@@ -44,6 +44,17 @@ pub struct PortRates {
 }
 
 impl PortRates {
+    /// An idle port of unknown speed.
+    pub const ZERO: PortRates = PortRates {
+        rx_bps: 0.0,
+        tx_bps: 0.0,
+        rx_pps: 0.0,
+        tx_pps: 0.0,
+        drops_ps: 0.0,
+        errors_ps: 0.0,
+        speed_bps: None,
+    };
+
     /// The busier direction's rate over the port speed.
     pub fn utilization(&self) -> Option<f64> {
         self.speed_bps.map(|s| self.rx_bps.max(self.tx_bps) / s)

@@ -16,19 +16,28 @@ use std::path::Path;
 use std::sync::{mpsc, Arc};
 use tracing::warn;
 
-/// The rates of a switch's ports per (dpid, unix milliseconds), one row per
-/// poll: a row is a list of (port number as u32 LE, encoded [`PortRates`]).
+/// The rates of a switch's ports per (unix milliseconds, dpid), one row per
+/// poll: a row is a list of port entries ([`encode_entry`]).
 /// One row per switch rather than per port: 1,000 switches of 48 ports
-/// make 1,000 B-tree inserts a second instead of 48,000.
-const RATES_SECOND: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1s");
+/// make 1,000 B-tree inserts a second instead of 48,000. Time first: a
+/// round's rows are appended together at the end of the tree, where keyed
+/// by switch first they went to a thousand leaves, each copied on write
+/// (four times the bytes written per round), and expiring is one range.
+const RATES_SECOND: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1s_v2");
 /// The same per minute, averaged.
-const RATES_MINUTE: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1m");
-/// The tables of an earlier layout (one row per port), dropped at open.
-const OLD_TABLES: [&str; 2] = ["port_rates_1s", "port_rates_1m"];
-/// Bytes of one encoded [`PortRates`]: seven little-endian f64 (NaN for an unknown speed).
-const RATES_LEN: usize = 56;
-/// Bytes of one port's entry in a row: its number and its rates.
-const ENTRY_LEN: usize = 4 + RATES_LEN;
+const RATES_MINUTE: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1m_v2");
+/// The tables of earlier layouts, dropped at open: one row per port, then
+/// rows of fixed-size entries.
+const OLD_TABLES: [&str; 4] = [
+    "port_rates_1s",
+    "port_rates_1m",
+    "switch_rates_1s",
+    "switch_rates_1m",
+];
+/// The fields of a [`PortRates`] in an entry, by bit of its field mask.
+const FIELDS: usize = 7;
+/// The bit of the speed, the one field that may be unknown.
+const SPEED: usize = 6;
 
 /// The resolution of a rate history table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,40 +57,67 @@ impl Resolution {
     }
 }
 
-fn encode(r: &PortRates) -> [u8; RATES_LEN] {
-    let fields = [
-        r.rx_bps,
-        r.tx_bps,
-        r.rx_pps,
-        r.tx_pps,
-        r.drops_ps,
-        r.errors_ps,
-        r.speed_bps.unwrap_or(f64::NAN),
+/// Appends one port's entry to a row: the port number (u32 LE), a byte
+/// whose bit i says that field i follows, then those fields as f64 LE. A
+/// rate of zero is left out (compared bitwise, so -0.0 is kept) and so is
+/// an unknown speed: most ports of a fabric are idle most seconds, and an
+/// idle port's entry is 13 bytes instead of 61.
+fn encode_entry(port: u32, r: &PortRates, row: &mut Vec<u8>) {
+    let fields: [Option<f64>; FIELDS] = [
+        Some(r.rx_bps),
+        Some(r.tx_bps),
+        Some(r.rx_pps),
+        Some(r.tx_pps),
+        Some(r.drops_ps),
+        Some(r.errors_ps),
+        r.speed_bps,
     ];
-    let mut out = [0u8; RATES_LEN];
-    for (chunk, v) in out.chunks_exact_mut(8).zip(fields) {
-        chunk.copy_from_slice(&v.to_le_bytes());
+    row.extend_from_slice(&port.to_le_bytes());
+    let mask_at = row.len();
+    row.push(0);
+    let mut mask = 0u8;
+    for (i, v) in fields.into_iter().enumerate() {
+        if let Some(v) = v.filter(|v| i == SPEED || v.to_bits() != 0) {
+            mask |= 1 << i;
+            row.extend_from_slice(&v.to_le_bytes());
+        }
     }
-    out
+    row[mask_at] = mask;
 }
 
-fn decode(b: &[u8]) -> Option<PortRates> {
-    if b.len() != RATES_LEN {
-        return None;
-    }
-    let f = |i: usize| {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[i * 8..i * 8 + 8]);
-        f64::from_le_bytes(a)
-    };
-    Some(PortRates {
-        rx_bps: f(0),
-        tx_bps: f(1),
-        rx_pps: f(2),
-        tx_pps: f(3),
-        drops_ps: f(4),
-        errors_ps: f(5),
-        speed_bps: Some(f(6)).filter(|u| !u.is_nan()),
+/// The entries of a row in order; a truncated or unknown entry ends it.
+fn entries(mut row: &[u8]) -> impl Iterator<Item = (u32, PortRates)> + '_ {
+    std::iter::from_fn(move || {
+        let (head, rest) = row.split_first_chunk::<5>()?;
+        let mask = head[4];
+        let len = 8 * mask.count_ones() as usize;
+        if mask >> FIELDS != 0 || rest.len() < len {
+            return None;
+        }
+        let (mut values, next) = rest.split_at(len);
+        row = next;
+        let mut fields = [None; FIELDS];
+        for (i, field) in fields.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                let (v, tail) = values.split_first_chunk::<8>()?;
+                *field = Some(f64::from_le_bytes(*v));
+                values = tail;
+            }
+        }
+        let rate = |i: usize| fields[i].unwrap_or(0.0);
+        let port = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        Some((
+            port,
+            PortRates {
+                rx_bps: rate(0),
+                tx_bps: rate(1),
+                rx_pps: rate(2),
+                tx_pps: rate(3),
+                drops_ps: rate(4),
+                errors_ps: rate(5),
+                speed_bps: fields[SPEED],
+            },
+        ))
     })
 }
 
@@ -279,30 +315,28 @@ impl Store {
             let mut table = txn
                 .open_table(resolution.table())
                 .map_err(|e| self.err(e))?;
-            // One row per switch, in datapath order, each switch's ports in
-            // the order given, built in one buffer.
-            let mut order: Vec<usize> = (0..rates.len()).collect();
-            order.sort_by_key(|&i| rates[i].0.dpid);
+            // One row per switch, in datapath order, built in one buffer. A
+            // round lists each switch's ports together (one reply each), so
+            // only the switches are sorted; a switch listed twice gets one
+            // row, its ports in the order given.
+            let mut switches: Vec<&[(PortRef, PortRates)]> =
+                rates.chunk_by(|a, b| a.0.dpid == b.0.dpid).collect();
+            switches.sort_by_key(|s| s[0].0.dpid);
             let mut row = Vec::new();
-            for ports in order.chunk_by(|&a, &b| rates[a].0.dpid == rates[b].0.dpid) {
+            for same in switches.chunk_by(|a, b| a[0].0.dpid == b[0].0.dpid) {
                 row.clear();
-                for &i in ports {
-                    let (p, r) = &rates[i];
-                    row.extend_from_slice(&p.port.to_le_bytes());
-                    row.extend_from_slice(&encode(r));
+                for (p, r) in same.iter().copied().flatten() {
+                    encode_entry(p.port, r, &mut row);
                 }
-                let dpid = rates[ports[0]].0.dpid;
                 table
-                    .insert((dpid, unix_ms), row.as_slice())
+                    .insert((unix_ms, same[0][0].0.dpid), row.as_slice())
                     .map_err(|e| self.err(e))?;
             }
         }
         txn.commit().map_err(|e| self.err(e))
     }
 
-    /// Deletes the rows older than `before_unix_ms`: one range per switch,
-    /// found by skipping from one datapath id to the next, so the cost
-    /// follows the rows deleted, not the rows kept.
+    /// Deletes the rows older than `before_unix_ms`.
     pub fn expire_rates(
         &self,
         resolution: Resolution,
@@ -313,21 +347,9 @@ impl Store {
             let mut table = txn
                 .open_table(resolution.table())
                 .map_err(|e| self.err(e))?;
-            let mut next = Some(0u64);
-            while let Some(from) = next {
-                let first = table
-                    .range((from, 0)..)
-                    .map_err(|e| self.err(e))?
-                    .next()
-                    .transpose()
-                    .map_err(|e| self.err(e))?
-                    .map(|(k, _)| k.value().0);
-                let Some(dpid) = first else { break };
-                table
-                    .retain_in((dpid, 0)..(dpid, before_unix_ms), |_, _| false)
-                    .map_err(|e| self.err(e))?;
-                next = dpid.checked_add(1);
-            }
+            table
+                .retain_in(..(before_unix_ms, 0), |_, _| false)
+                .map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))
     }
@@ -345,17 +367,26 @@ impl Store {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(self.err(e)),
         };
-        let range = (port.dpid, window.start)..(port.dpid, window.end);
+        // Each round's time, then the switch's row in it: two lookups per
+        // round, whatever the number of switches.
         let mut out = Vec::new();
-        for row in table.range(range).map_err(|e| self.err(e))? {
-            let (k, v) = row.map_err(|e| self.err(e))?;
-            let entry = v
-                .value()
-                .chunks_exact(ENTRY_LEN)
-                .find(|e| e[..4] == port.port.to_le_bytes());
-            if let Some(r) = entry.and_then(|e| decode(&e[4..])) {
-                out.push((k.value().1, r));
+        let mut from = window.start;
+        while from < window.end {
+            let next = table
+                .range((from, 0)..(window.end, 0))
+                .map_err(|e| self.err(e))?
+                .next()
+                .transpose()
+                .map_err(|e| self.err(e))?
+                .map(|(k, _)| k.value().0);
+            let Some(t) = next else { break };
+            if let Some(row) = table.get((t, port.dpid)).map_err(|e| self.err(e))? {
+                let found = entries(row.value()).find(|(p, _)| *p == port.port);
+                if let Some((_, r)) = found {
+                    out.push((t, r));
+                }
             }
+            from = t + 1;
         }
         Ok(out)
     }
@@ -378,6 +409,41 @@ mod tests {
     }
 
     #[test]
+    fn entries_keep_every_value_and_leave_zeros_out() {
+        let idle = PortRates {
+            speed_bps: Some(1e10),
+            ..PortRates::ZERO
+        };
+        let odd = PortRates {
+            rx_bps: -0.0,
+            tx_bps: f64::INFINITY,
+            speed_bps: None,
+            ..rates(5.0)
+        };
+        let mut row = Vec::new();
+        encode_entry(3, &idle, &mut row);
+        assert_eq!(
+            row.len(),
+            13,
+            "an idle port is its number, a mask and its speed"
+        );
+        encode_entry(u32::MAX, &odd, &mut row);
+        encode_entry(7, &rates(0.0), &mut row);
+        let back: Vec<_> = entries(&row).collect();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[0], (3, idle));
+        assert_eq!(back[1].0, u32::MAX);
+        assert!(back[1].1.rx_bps.is_sign_negative(), "-0.0 is kept");
+        assert_eq!(back[1].1, odd);
+        assert_eq!(back[2], (7, rates(0.0)));
+        // A truncated entry, or a mask with an unknown field, ends the row.
+        assert_eq!(entries(&row[..row.len() - 1]).count(), 2);
+        let mut bad = row[..13].to_vec();
+        bad[4] = 0x80;
+        assert_eq!(entries(&bad).count(), 0);
+    }
+
+    #[test]
     fn rate_history_survives_reopening_and_expires() {
         let dir = std::env::temp_dir().join(format!("edgeflow-hist-{}", std::process::id()));
         let path = dir.join("state.redb");
@@ -390,7 +456,8 @@ mod tests {
                     .append_rates(
                         Resolution::Poll,
                         1000 * t,
-                        &[(a, rates(t as f64)), (b, rates(9.0)), (c, rates(7.0))],
+                        // A switch listed twice still gets one row.
+                        &[(a, rates(t as f64)), (c, rates(7.0)), (b, rates(9.0))],
                     )
                     .unwrap();
             }
