@@ -21,7 +21,6 @@ use crate::timers::Period;
 use crate::topology::PortRef;
 use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::PortStats;
-use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 /// Rates of one port over one polling interval.
@@ -80,18 +79,43 @@ pub struct StatsConfig {
     pub default_speed: Option<u64>,
 }
 
-/// The counters of a port at one poll.
+/// The counters of a port at one poll that its rates are made of.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     at: Instant,
-    stats: PortStats,
+    /// The port's own clock: seconds since it was added.
+    duration: f64,
+    rx_bytes: u64,
+    tx_bytes: u64,
+    rx_packets: u64,
+    tx_packets: u64,
+    rx_dropped: u64,
+    tx_dropped: u64,
+    rx_errors: u64,
+    tx_errors: u64,
+}
+
+impl Sample {
+    fn new(at: Instant, s: &PortStats) -> Sample {
+        Sample {
+            at,
+            duration: f64::from(s.duration_sec) + f64::from(s.duration_nsec) * 1e-9,
+            rx_bytes: s.rx_bytes,
+            tx_bytes: s.tx_bytes,
+            rx_packets: s.rx_packets,
+            tx_packets: s.tx_packets,
+            rx_dropped: s.rx_dropped,
+            tx_dropped: s.tx_dropped,
+            rx_errors: s.rx_errors,
+            tx_errors: s.tx_errors,
+        }
+    }
 }
 
 /// Elapsed time between two samples: the switch's own clock (the port's
 /// duration) when it advanced, else the controller's.
 fn elapsed(prev: &Sample, cur: &Sample) -> Option<f64> {
-    let dur = |s: &PortStats| s.duration_sec as f64 + s.duration_nsec as f64 * 1e-9;
-    let switch_dt = dur(&cur.stats) - dur(&prev.stats);
+    let switch_dt = cur.duration - prev.duration;
     let local_dt = cur.at.saturating_duration_since(prev.at).as_secs_f64();
     let dt = if switch_dt > 0.0 { switch_dt } else { local_dt };
     (dt > 0.0).then_some(dt)
@@ -99,10 +123,9 @@ fn elapsed(prev: &Sample, cur: &Sample) -> Option<f64> {
 
 /// Rates between two samples of one port, or None when a counter went
 /// backwards (a reset) or no time passed.
-fn rates(prev: &Sample, cur: &Sample, speed_bps: Option<u64>) -> Option<PortRates> {
-    let (p, c) = (&prev.stats, &cur.stats);
+fn rates(p: &Sample, c: &Sample, speed_bps: Option<u64>) -> Option<PortRates> {
     let d = |a: u64, b: u64| b.checked_sub(a).map(|x| x as f64);
-    let dt = elapsed(prev, cur)?;
+    let dt = elapsed(p, c)?;
     let rx_bytes = d(p.rx_bytes, c.rx_bytes)?;
     let tx_bytes = d(p.tx_bytes, c.tx_bytes)?;
     let rx_packets = d(p.rx_packets, c.rx_packets)?;
@@ -124,6 +147,7 @@ fn rates(prev: &Sample, cur: &Sample, speed_bps: Option<u64>) -> Option<PortRate
 /// A port's counters at the last poll and the rates since the one before.
 #[derive(Debug, Clone, Copy)]
 struct PortState {
+    port_no: u32,
     last: Sample,
     rates: Option<PortRates>,
 }
@@ -135,7 +159,22 @@ struct PortState {
 struct SwitchPorts {
     /// Parts of a multipart reply still to come.
     partial: Vec<PortStats>,
-    ports: HashMap<u32, PortState>,
+    /// By port number. A reply lists the ports in the same order each time
+    /// (by number, from Open vSwitch), so the i-th port of a reply is
+    /// looked for at place i first: a reply walks the table in order, which
+    /// the processor prefetches, where a hash table's slots are each a cache
+    /// miss once a fabric's 48,000 ports outgrow the cache.
+    ports: Vec<PortState>,
+}
+
+impl SwitchPorts {
+    /// Where port `port_no` is or belongs, trying place `guess` first.
+    fn find(&self, port_no: u32, guess: usize) -> Result<usize, usize> {
+        match self.ports.get(guess) {
+            Some(p) if p.port_no == port_no => Ok(guess),
+            _ => self.ports.binary_search_by_key(&port_no, |p| p.port_no),
+        }
+    }
 }
 
 /// A port's speed in bit/s: configured for it, else configured for every
@@ -194,7 +233,9 @@ impl Monitor {
     /// Forgets the samples of a port that was deleted.
     pub fn port_gone(&mut self, at: PortRef) {
         if let Some(sw) = self.switches.get_mut(&at.dpid) {
-            sw.ports.remove(&at.port);
+            if let Ok(i) = sw.find(at.port, 0) {
+                sw.ports.remove(i);
+            }
         }
     }
 
@@ -252,27 +293,35 @@ impl Monitor {
         let parts = std::mem::take(&mut sw.partial);
         let all = parts.into_iter().chain(stats);
         let mut fresh = Vec::with_capacity(all.size_hint().0);
-        for stats in all {
+        let mut added = Vec::new();
+        for (i, stats) in all.enumerate() {
             let port = PortRef {
                 dpid,
                 port: stats.port_no,
             };
-            let cur = Sample { at: now, stats };
-            let speed = speed_bps(config, port, || speed_bps_of(stats.port_no));
-            match sw.ports.entry(stats.port_no) {
-                Entry::Occupied(mut e) => {
-                    let st = e.get_mut();
+            let cur = Sample::new(now, &stats);
+            match sw.find(stats.port_no, i) {
+                Ok(at) => {
+                    let speed = speed_bps(config, port, || speed_bps_of(stats.port_no));
+                    let st = &mut sw.ports[at];
                     st.rates = rates(&st.last, &cur, speed);
                     st.last = cur;
                     fresh.extend(st.rates.map(|r| (port, r)));
                 }
-                Entry::Vacant(e) => {
-                    e.insert(PortState {
-                        last: cur,
-                        rates: None,
-                    });
-                }
+                // Added after the walk: inserting each in place would cost
+                // a switch that lists thousands of new ports in reverse
+                // order quadratic time.
+                Err(_) => added.push(PortState {
+                    port_no: stats.port_no,
+                    last: cur,
+                    rates: None,
+                }),
             }
+        }
+        if !added.is_empty() {
+            sw.ports.append(&mut added);
+            sw.ports.sort_by_key(|p| p.port_no);
+            sw.ports.dedup_by_key(|p| p.port_no);
         }
         Some(fresh)
     }
@@ -280,7 +329,8 @@ impl Monitor {
     /// The latest rates of a port.
     pub fn rates(&self, port: PortRef) -> Option<&PortRates> {
         let sw = self.switches.get(&port.dpid)?;
-        sw.ports.get(&port.port)?.rates.as_ref()
+        let at = sw.find(port.port, 0).ok()?;
+        sw.ports[at].rates.as_ref()
     }
 }
 
@@ -345,6 +395,37 @@ mod tests {
         assert_eq!(r.rx_pps, 50.0);
         assert_eq!(r.utilization(), Some(1.0));
         assert_eq!(r.tx_utilization(), Some(0.5));
+    }
+
+    #[test]
+    fn ports_in_any_order_keep_their_own_samples() {
+        let mut m = monitor();
+        let t0 = Instant::now();
+        // Port p carries p bytes a second; first listed backwards, with a
+        // port listed twice, then in another order with a port left out.
+        let first: Vec<_> = (1..=6)
+            .rev()
+            .chain([3])
+            .map(|p| stats(p, 1, 0, 0))
+            .collect();
+        assert_eq!(m.reply(1, t0, false, first, |_| None), Some(vec![]));
+        let second = [4, 1, 6, 2, 5]
+            .map(|p| stats(p, 2, u64::from(p), 0))
+            .to_vec();
+        let r = m.reply(1, t0, false, second, |_| None).unwrap();
+        let rx: Vec<_> = r.iter().map(|(p, r)| (p.port, r.rx_bps)).collect();
+        assert_eq!(
+            rx,
+            vec![(4, 32.0), (1, 8.0), (6, 48.0), (2, 16.0), (5, 40.0)]
+        );
+        for p in [1, 2, 4, 5, 6] {
+            let port = PortRef { dpid: 1, port: p };
+            assert_eq!(m.rates(port).unwrap().rx_bps, f64::from(p * 8));
+        }
+        assert!(
+            m.rates(PortRef { dpid: 1, port: 3 }).is_none(),
+            "no second sample"
+        );
     }
 
     #[test]
