@@ -500,6 +500,45 @@ mod tests {
     }
 
     #[test]
+    fn tables_of_earlier_layouts_are_dropped_at_open() {
+        let dir = std::env::temp_dir().join(format!("edgeflow-old-{}", std::process::id()));
+        let path = dir.join("state.redb");
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            // Session 5's layout: fixed-size entries, keyed by switch first.
+            let old: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1s");
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(old)
+                .unwrap()
+                .insert((1, 1000), &[0u8; 61][..])
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let txn = store.db.begin_read().unwrap();
+        let names: Vec<String> = txn
+            .list_tables()
+            .unwrap()
+            .map(|t| redb::TableHandle::name(&t).to_string())
+            .collect();
+        assert!(!names.iter().any(|n| n == "switch_rates_1s"), "{names:?}");
+        drop(txn);
+        let a = PortRef { dpid: 1, port: 1 };
+        store
+            .append_rates(Resolution::Poll, 1000, &[(a, rates(1.0))])
+            .unwrap();
+        assert_eq!(
+            store
+                .rate_history(Resolution::Poll, a, 0..u64::MAX)
+                .unwrap()
+                .len(),
+            1
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn lldp_key_survives_reopening() {
         let dir = std::env::temp_dir().join(format!("edgeflow-store-{}", std::process::id()));
         let path = dir.join("nested/state.redb");
