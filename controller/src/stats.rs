@@ -147,9 +147,69 @@ fn rates(p: &Sample, c: &Sample, speed_bps: Option<u64>) -> Option<PortRates> {
 /// A port's counters at the last poll and the rates since the one before.
 #[derive(Debug, Clone, Copy)]
 struct PortState {
-    port_no: u32,
+    /// The reply of the switch that brought `last`.
+    reply: u64,
     last: Sample,
     rates: Option<PortRates>,
+}
+
+/// Values by port number for one switch, in a vector sorted by number: a
+/// switch's 48 ports lie together in a few kilobytes, where a hash table's
+/// slots were each a cache miss once a fabric's 48,000 ports outgrew the
+/// cache. Ports are looked for by binary search; new ones are added in a
+/// batch (one sort), since inserting each in place would cost a switch that
+/// lists thousands of new ports in reverse order quadratic time.
+#[derive(Debug, Clone)]
+pub struct ByPort<T>(Vec<(u32, T)>);
+
+impl<T> Default for ByPort<T> {
+    fn default() -> Self {
+        ByPort(Vec::new())
+    }
+}
+
+impl<T> ByPort<T> {
+    fn at(&self, port: u32) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&port, |(p, _)| *p)
+    }
+
+    /// The value of a port.
+    pub fn get(&self, port: u32) -> Option<&T> {
+        self.at(port).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The value of a port, to change.
+    pub fn get_mut(&mut self, port: u32) -> Option<&mut T> {
+        self.at(port).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// Forgets a port.
+    pub fn remove(&mut self, port: u32) {
+        if let Ok(i) = self.at(port) {
+            self.0.remove(i);
+        }
+    }
+
+    /// Adds ports not there yet, emptying `new`; of a port given twice, the
+    /// first value counts.
+    pub fn add(&mut self, new: &mut Vec<(u32, T)>) {
+        if !new.is_empty() {
+            self.0.append(new);
+            // Stable: a port already there, then the first of `new`, stays.
+            self.0.sort_by_key(|(p, _)| *p);
+            self.0.dedup_by_key(|(p, _)| *p);
+        }
+    }
+
+    /// Keeps the ports `keep` says to, by number, changing them as it goes.
+    pub fn retain(&mut self, mut keep: impl FnMut(u32, &mut T) -> bool) {
+        self.0.retain_mut(|(p, v)| keep(*p, v));
+    }
+
+    /// No ports.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// One switch's ports: kept together, so that a reply of 48 ports touches
@@ -159,22 +219,9 @@ struct PortState {
 struct SwitchPorts {
     /// Parts of a multipart reply still to come.
     partial: Vec<PortStats>,
-    /// By port number. A reply lists the ports in the same order each time
-    /// (by number, from Open vSwitch), so the i-th port of a reply is
-    /// looked for at place i first: a reply walks the table in order, which
-    /// the processor prefetches, where a hash table's slots are each a cache
-    /// miss once a fabric's 48,000 ports outgrow the cache.
-    ports: Vec<PortState>,
-}
-
-impl SwitchPorts {
-    /// Where port `port_no` is or belongs, trying place `guess` first.
-    fn find(&self, port_no: u32, guess: usize) -> Result<usize, usize> {
-        match self.ports.get(guess) {
-            Some(p) if p.port_no == port_no => Ok(guess),
-            _ => self.ports.binary_search_by_key(&port_no, |p| p.port_no),
-        }
-    }
+    /// Complete replies so far.
+    replies: u64,
+    ports: ByPort<PortState>,
 }
 
 /// A port's speed in bit/s: configured for it, else configured for every
@@ -233,9 +280,7 @@ impl Monitor {
     /// Forgets the samples of a port that was deleted.
     pub fn port_gone(&mut self, at: PortRef) {
         if let Some(sw) = self.switches.get_mut(&at.dpid) {
-            if let Ok(i) = sw.find(at.port, 0) {
-                sw.ports.remove(i);
-            }
+            sw.ports.remove(at.port);
         }
     }
 
@@ -294,43 +339,41 @@ impl Monitor {
         let all = parts.into_iter().chain(stats);
         let mut fresh = Vec::with_capacity(all.size_hint().0);
         let mut added = Vec::new();
-        for (i, stats) in all.enumerate() {
+        sw.replies += 1;
+        for stats in all {
             let port = PortRef {
                 dpid,
                 port: stats.port_no,
             };
             let cur = Sample::new(now, &stats);
-            match sw.find(stats.port_no, i) {
-                Ok(at) => {
+            match sw.ports.get_mut(stats.port_no) {
+                // Of a port listed twice in a reply, the first copy counts.
+                Some(st) if st.reply == sw.replies => {}
+                Some(st) => {
                     let speed = speed_bps(config, port, || speed_bps_of(stats.port_no));
-                    let st = &mut sw.ports[at];
                     st.rates = rates(&st.last, &cur, speed);
                     st.last = cur;
+                    st.reply = sw.replies;
                     fresh.extend(st.rates.map(|r| (port, r)));
                 }
-                // Added after the walk: inserting each in place would cost
-                // a switch that lists thousands of new ports in reverse
-                // order quadratic time.
-                Err(_) => added.push(PortState {
-                    port_no: stats.port_no,
-                    last: cur,
-                    rates: None,
-                }),
+                None => added.push((
+                    stats.port_no,
+                    PortState {
+                        reply: sw.replies,
+                        last: cur,
+                        rates: None,
+                    },
+                )),
             }
         }
-        if !added.is_empty() {
-            sw.ports.append(&mut added);
-            sw.ports.sort_by_key(|p| p.port_no);
-            sw.ports.dedup_by_key(|p| p.port_no);
-        }
+        sw.ports.add(&mut added);
         Some(fresh)
     }
 
     /// The latest rates of a port.
     pub fn rates(&self, port: PortRef) -> Option<&PortRates> {
         let sw = self.switches.get(&port.dpid)?;
-        let at = sw.find(port.port, 0).ok()?;
-        sw.ports[at].rates.as_ref()
+        sw.ports.get(port.port)?.rates.as_ref()
     }
 }
 
@@ -401,29 +444,32 @@ mod tests {
     fn ports_in_any_order_keep_their_own_samples() {
         let mut m = monitor();
         let t0 = Instant::now();
-        // Port p carries p bytes a second; first listed backwards, with a
-        // port listed twice, then in another order with a port left out.
+        // Port p carries p bytes a second. First listed backwards, with a
+        // new port listed twice (the second copy is wrong and ignored).
         let first: Vec<_> = (1..=6)
             .rev()
-            .chain([3])
             .map(|p| stats(p, 1, 0, 0))
+            .chain([stats(3, 1, 1000, 0)])
             .collect();
         assert_eq!(m.reply(1, t0, false, first, |_| None), Some(vec![]));
-        let second = [4, 1, 6, 2, 5]
+        // Then in another order, a known port listed twice, one left out.
+        let second: Vec<_> = [4, 1, 6, 3, 2]
             .map(|p| stats(p, 2, u64::from(p), 0))
-            .to_vec();
+            .into_iter()
+            .chain([stats(4, 2, 999, 0)])
+            .collect();
         let r = m.reply(1, t0, false, second, |_| None).unwrap();
         let rx: Vec<_> = r.iter().map(|(p, r)| (p.port, r.rx_bps)).collect();
         assert_eq!(
             rx,
-            vec![(4, 32.0), (1, 8.0), (6, 48.0), (2, 16.0), (5, 40.0)]
+            vec![(4, 32.0), (1, 8.0), (6, 48.0), (3, 24.0), (2, 16.0)]
         );
-        for p in [1, 2, 4, 5, 6] {
+        for p in [1, 2, 3, 4, 6] {
             let port = PortRef { dpid: 1, port: p };
             assert_eq!(m.rates(port).unwrap().rx_bps, f64::from(p * 8));
         }
         assert!(
-            m.rates(PortRef { dpid: 1, port: 3 }).is_none(),
+            m.rates(PortRef { dpid: 1, port: 5 }).is_none(),
             "no second sample"
         );
     }
