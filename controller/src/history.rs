@@ -2,7 +2,7 @@
 //! longer, in the state database, written by a thread of its own so that
 //! storage never stalls the event loop.
 
-use crate::stats::PortRates;
+use crate::stats::{ByPort, PortRates};
 use crate::storage::{Resolution, Store};
 use crate::topology::PortRef;
 use ahash::AHashMap as HashMap;
@@ -25,9 +25,9 @@ const MINUTE_MS: u64 = 60_000;
 #[derive(Debug, Default)]
 pub struct Downsampler {
     minute: Option<u64>,
-    /// Per switch, its ports' sums and counts, in the order rounds list
-    /// them: a round is found by one lookup per switch, not per port.
-    sums: HashMap<u64, Vec<(u32, PortRates, u32)>>,
+    /// Per switch, its ports' sums and counts: one lookup per switch in a
+    /// round, not per port. Kept from minute to minute, zeroed.
+    sums: HashMap<u64, ByPort<(PortRates, u32)>>,
 }
 
 impl Downsampler {
@@ -44,58 +44,55 @@ impl Downsampler {
             _ => None,
         };
         self.minute = Some(minute);
+        let mut added = Vec::new();
         for switch in rates.chunk_by(|a, b| a.0.dpid == b.0.dpid) {
             let sums = self.sums.entry(switch[0].0.dpid).or_default();
-            for (i, (p, r)) in switch.iter().enumerate() {
-                // Rounds list a switch's ports in the same order: the entry
-                // at the same place is the port's, unless ports changed.
-                let at = match sums.get(i) {
-                    Some((port, ..)) if *port == p.port => i,
-                    _ => match sums.iter().position(|(port, ..)| *port == p.port) {
-                        Some(at) => at,
-                        None => {
-                            sums.push((p.port, PortRates::ZERO, 0));
-                            sums.len() - 1
-                        }
-                    },
-                };
-                let (_, sum, n) = &mut sums[at];
-                sum.rx_bps += r.rx_bps;
-                sum.tx_bps += r.tx_bps;
-                sum.rx_pps += r.rx_pps;
-                sum.tx_pps += r.tx_pps;
-                sum.drops_ps += r.drops_ps;
-                sum.errors_ps += r.errors_ps;
-                // The newest known speed stands for the minute.
-                sum.speed_bps = r.speed_bps.or(sum.speed_bps);
-                *n += 1;
+            for (p, r) in switch {
+                match sums.get_mut(p.port) {
+                    Some((sum, n)) => {
+                        sum.rx_bps += r.rx_bps;
+                        sum.tx_bps += r.tx_bps;
+                        sum.rx_pps += r.rx_pps;
+                        sum.tx_pps += r.tx_pps;
+                        sum.drops_ps += r.drops_ps;
+                        sum.errors_ps += r.errors_ps;
+                        // The newest known speed stands for the minute.
+                        sum.speed_bps = r.speed_bps.or(sum.speed_bps);
+                        *n += 1;
+                    }
+                    None => added.push((p.port, (*r, 1))),
+                }
             }
+            sums.add(&mut added);
         }
         done
     }
 
+    /// The averages of the ports seen since the last call, sorted; their
+    /// sums start again from zero, and ports not seen are forgotten.
     fn averages(&mut self) -> Vec<(PortRef, PortRates)> {
-        let mut out: Vec<_> = self
-            .sums
-            .drain()
-            .flat_map(|(dpid, ports)| {
-                ports.into_iter().map(move |(port, s, n)| {
-                    let n = f64::from(n.max(1));
-                    (
-                        PortRef { dpid, port },
-                        PortRates {
-                            rx_bps: s.rx_bps / n,
-                            tx_bps: s.tx_bps / n,
-                            rx_pps: s.rx_pps / n,
-                            tx_pps: s.tx_pps / n,
-                            drops_ps: s.drops_ps / n,
-                            errors_ps: s.errors_ps / n,
-                            speed_bps: s.speed_bps,
-                        },
-                    )
-                })
-            })
-            .collect();
+        let mut out = Vec::new();
+        for (&dpid, ports) in &mut self.sums {
+            ports.retain(|port, (s, n)| {
+                if *n == 0 {
+                    return false;
+                }
+                let k = f64::from(*n);
+                let avg = PortRates {
+                    rx_bps: s.rx_bps / k,
+                    tx_bps: s.tx_bps / k,
+                    rx_pps: s.rx_pps / k,
+                    tx_pps: s.tx_pps / k,
+                    drops_ps: s.drops_ps / k,
+                    errors_ps: s.errors_ps / k,
+                    speed_bps: s.speed_bps,
+                };
+                out.push((PortRef { dpid, port }, avg));
+                (*s, *n) = (PortRates::ZERO, 0);
+                true
+            });
+        }
+        self.sums.retain(|_, ports| !ports.is_empty());
         out.sort_by_key(|(p, _)| *p);
         out
     }
@@ -109,6 +106,46 @@ pub type Round = (u64, Vec<(PortRef, PortRates)>);
 /// instead of the queue growing without bound.
 pub const ROUNDS_QUEUED: usize = 4;
 
+/// What the writer thread does with each round.
+pub struct Writer {
+    store: std::sync::Arc<Store>,
+    retention: Retention,
+    down: Downsampler,
+}
+
+impl Writer {
+    /// A writer into `store`.
+    pub fn new(store: std::sync::Arc<Store>, retention: Retention) -> Writer {
+        Writer {
+            store,
+            retention,
+            down: Downsampler::default(),
+        }
+    }
+
+    /// Stores one round taken at `unix_ms`; when it starts a new minute,
+    /// also the last minute's averages, and expires old rows. Failures are
+    /// logged: the next round tries again.
+    pub fn round(&mut self, unix_ms: u64, rates: &[(PortRef, PortRates)]) {
+        let store = &self.store;
+        if let Err(e) = store.append_rates(Resolution::Poll, unix_ms, rates) {
+            warn!(error = %e, "storing port rates failed");
+        }
+        if let Some((minute, avg)) = self.down.add(unix_ms, rates) {
+            let keep = |d: Duration| unix_ms.saturating_sub(d.as_millis() as u64);
+            let result = store
+                .append_rates(Resolution::Minute, minute, &avg)
+                .and_then(|()| store.expire_rates(Resolution::Poll, keep(self.retention.polls)))
+                .and_then(|()| {
+                    store.expire_rates(Resolution::Minute, keep(self.retention.minutes))
+                });
+            if let Err(e) = result {
+                warn!(error = %e, "maintaining the rate history failed");
+            }
+        }
+    }
+}
+
 /// Starts the writer thread; rounds sent to the returned channel are
 /// stored, minute averages kept, and old rows expired once a minute.
 pub fn spawn_writer(store: std::sync::Arc<Store>, retention: Retention) -> mpsc::SyncSender<Round> {
@@ -117,23 +154,9 @@ pub fn spawn_writer(store: std::sync::Arc<Store>, retention: Retention) -> mpsc:
         .name("edgeflow-history".into())
         .spawn(move || {
             crate::priority::background();
-            let mut down = Downsampler::default();
+            let mut writer = Writer::new(store, retention);
             for (unix_ms, rates) in rx {
-                if let Err(e) = store.append_rates(Resolution::Poll, unix_ms, &rates) {
-                    warn!(error = %e, "storing port rates failed");
-                }
-                if let Some((minute, avg)) = down.add(unix_ms, &rates) {
-                    let keep = |d: Duration| unix_ms.saturating_sub(d.as_millis() as u64);
-                    let result = store
-                        .append_rates(Resolution::Minute, minute, &avg)
-                        .and_then(|()| store.expire_rates(Resolution::Poll, keep(retention.polls)))
-                        .and_then(|()| {
-                            store.expire_rates(Resolution::Minute, keep(retention.minutes))
-                        });
-                    if let Err(e) = result {
-                        warn!(error = %e, "maintaining the rate history failed");
-                    }
-                }
+                writer.round(unix_ms, &rates);
             }
         })
         .expect("spawning the history thread");
@@ -175,11 +198,12 @@ mod tests {
         let port = |dpid, port| PortRef { dpid, port };
         let (a, b, c) = (port(2, 1), port(2, 2), port(3, 1));
         let mut d = Downsampler::default();
+        // Switch 2's ports split by switch 3's in the round.
         d.add(
             0,
-            &[(a, r(1.0, None)), (b, r(10.0, None)), (c, r(5.0, None))],
+            &[(a, r(1.0, None)), (c, r(5.0, None)), (b, r(10.0, None))],
         );
-        // Switch 2 again later in the round, its ports the other way round.
+        // Switch 2's ports the other way round.
         d.add(
             1_000,
             &[(c, r(7.0, None)), (b, r(30.0, None)), (a, r(3.0, None))],
@@ -187,13 +211,13 @@ mod tests {
         // A port seen from the third round on.
         let new = port(2, 9);
         d.add(2_000, &[(new, r(4.0, None)), (a, r(2.0, None))]);
-        let (_, avg) = d.add(60_000, &[]).unwrap();
+        let (_, avg) = d.add(60_000, &[(a, r(8.0, None))]).unwrap();
         let rx: Vec<_> = avg.iter().map(|(p, r)| (*p, r.rx_bps)).collect();
         assert_eq!(rx, vec![(a, 2.0), (b, 20.0), (new, 4.0), (c, 6.0)]);
-        assert!(
-            d.add(120_000, &[]).unwrap().1.is_empty(),
-            "sums start afresh"
-        );
+        // Sums start afresh; ports not seen in a minute are left out.
+        let (_, avg) = d.add(120_000, &[]).unwrap();
+        assert_eq!(avg, vec![(a, r(8.0, None))]);
+        assert!(d.add(180_000, &[]).unwrap().1.is_empty());
     }
 
     #[test]
