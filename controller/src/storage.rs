@@ -16,27 +16,35 @@ use std::path::Path;
 use std::sync::{mpsc, Arc};
 use tracing::warn;
 
-/// The rates of a switch's ports per (unix milliseconds, dpid), one row per
-/// poll: a row is a list of port entries ([`encode_entry`]).
-/// One row per switch rather than per port: 1,000 switches of 48 ports
-/// make 1,000 B-tree inserts a second instead of 48,000. Time first: a
-/// round's rows are appended together at the end of the tree, where keyed
-/// by switch first they went to a thousand leaves, each copied on write
-/// (four times the bytes written per round), and expiring is one range.
-const RATES_SECOND: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1s_v2");
-/// The same per minute, averaged.
-const RATES_MINUTE: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1m_v2");
+/// Rate history: the rates of a switch's ports per (unix milliseconds, dpid),
+/// one row per poll or minute, a row a list of port entries
+/// ([`encode_entry`]). One row per switch rather than per port: 1,000
+/// switches of 48 ports make 1,000 B-tree inserts a second instead of
+/// 48,000. Time first: a round's rows are appended together at the end of
+/// the tree, where keyed by switch first they went to a thousand leaves,
+/// each copied on write (four times the bytes written per round).
+///
+/// Each resolution's rows are split into tables by span of time
+/// ([`Resolution::span_ms`]), named by prefix and start, and expire a table
+/// at a time: deleting rows one by one took redb 1.4-2.4 s for a minute of
+/// polls at 1,000 switches (60,000 rows), once a minute.
+const POLL_TABLES: &str = "switch_rates_1s_v3/";
+/// The minute averages' tables.
+const MINUTE_TABLES: &str = "switch_rates_1m_v3/";
 /// The tables of earlier layouts, dropped at open: one row per port, then
-/// rows of fixed-size entries.
-const OLD_TABLES: [&str; 4] = [
+/// rows of fixed-size entries keyed by switch first, then one table per
+/// resolution.
+const OLD_TABLES: [&str; 6] = [
     "port_rates_1s",
     "port_rates_1m",
     "switch_rates_1s",
     "switch_rates_1m",
+    "switch_rates_1s_v2",
+    "switch_rates_1m_v2",
 ];
-/// The fields of a [`PortRates`] in an entry, by bit of its field mask.
+/// How many values a port's entry may hold ([`to_fields`]).
 const FIELDS: usize = 7;
-/// The bit of the speed, the one field that may be unknown.
+/// The place of the speed, the one value that may be unknown.
 const SPEED: usize = 6;
 
 /// The resolution of a rate history table.
@@ -48,22 +56,43 @@ pub enum Resolution {
     Minute,
 }
 
+type RatesTable<'a> = TableDefinition<'a, (u64, u64), &'static [u8]>;
+
 impl Resolution {
-    fn table(self) -> TableDefinition<'static, (u64, u64), &'static [u8]> {
+    /// The span of time one table holds: rows are kept at least as long as
+    /// asked, and at most one span longer.
+    pub fn span_ms(self) -> u64 {
         match self {
-            Resolution::Poll => RATES_SECOND,
-            Resolution::Minute => RATES_MINUTE,
+            Resolution::Poll => 10 * 60_000,
+            Resolution::Minute => 24 * 3_600_000,
         }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Resolution::Poll => POLL_TABLES,
+            Resolution::Minute => MINUTE_TABLES,
+        }
+    }
+
+    /// The name of the table holding the rows of time `unix_ms`.
+    fn table_name(self, unix_ms: u64) -> String {
+        format!(
+            "{}{:020}",
+            self.prefix(),
+            unix_ms - unix_ms % self.span_ms()
+        )
+    }
+
+    /// The start of a table's span, if the name is one of this resolution's.
+    fn table_start(self, name: &str) -> Option<u64> {
+        name.strip_prefix(self.prefix())?.parse().ok()
     }
 }
 
-/// Appends one port's entry to a row: the port number (u32 LE), a byte
-/// whose bit i says that field i follows, then those fields as f64 LE. A
-/// rate of zero is left out (compared bitwise, so -0.0 is kept) and so is
-/// an unknown speed: most ports of a fabric are idle most seconds, and an
-/// idle port's entry is 13 bytes instead of 61.
-fn encode_entry(port: u32, r: &PortRates, row: &mut Vec<u8>) {
-    let fields: [Option<f64>; FIELDS] = [
+/// A port's rates as an entry's values, in the order of its field mask.
+fn to_fields(r: &PortRates) -> [Option<f64>; FIELDS] {
+    [
         Some(r.rx_bps),
         Some(r.tx_bps),
         Some(r.rx_pps),
@@ -71,12 +100,35 @@ fn encode_entry(port: u32, r: &PortRates, row: &mut Vec<u8>) {
         Some(r.drops_ps),
         Some(r.errors_ps),
         r.speed_bps,
-    ];
+    ]
+}
+
+/// The inverse of [`to_fields`]: a rate left out is zero.
+fn from_fields(f: [Option<f64>; FIELDS]) -> PortRates {
+    let rate = |i: usize| f[i].unwrap_or(0.0);
+    PortRates {
+        rx_bps: rate(0),
+        tx_bps: rate(1),
+        rx_pps: rate(2),
+        tx_pps: rate(3),
+        drops_ps: rate(4),
+        errors_ps: rate(5),
+        speed_bps: f[SPEED],
+    }
+}
+
+/// Appends one port's entry to a row: the port number (u32 LE), a byte
+/// whose bit i says that value i of [`to_fields`] follows, then those
+/// values as f64 LE. A rate of zero is left out (compared bitwise, so -0.0
+/// is kept) and so is an unknown speed: most ports of a fabric are idle
+/// most seconds, and an idle port's entry is 13 bytes (every entry was 60 in
+/// the fixed layout before; one with every value is 61).
+fn encode_entry(port: u32, r: &PortRates, row: &mut Vec<u8>) {
     row.extend_from_slice(&port.to_le_bytes());
     let mask_at = row.len();
     row.push(0);
     let mut mask = 0u8;
-    for (i, v) in fields.into_iter().enumerate() {
+    for (i, v) in to_fields(r).into_iter().enumerate() {
         if let Some(v) = v.filter(|v| i == SPEED || v.to_bits() != 0) {
             mask |= 1 << i;
             row.extend_from_slice(&v.to_le_bytes());
@@ -104,20 +156,8 @@ fn entries(mut row: &[u8]) -> impl Iterator<Item = (u32, PortRates)> + '_ {
                 values = tail;
             }
         }
-        let rate = |i: usize| fields[i].unwrap_or(0.0);
         let port = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-        Some((
-            port,
-            PortRates {
-                rx_bps: rate(0),
-                tx_bps: rate(1),
-                rx_pps: rate(2),
-                tx_pps: rate(3),
-                drops_ps: rate(4),
-                errors_ps: rate(5),
-                speed_bps: fields[SPEED],
-            },
-        ))
+        Some((port, from_fields(fields)))
     })
 }
 
@@ -301,6 +341,18 @@ pub fn spawn_record_writer(store: Arc<Store>) -> mpsc::Sender<RecordWrite> {
     tx
 }
 
+/// The starts of a resolution's tables among `tables`, in order.
+fn rate_tables(
+    tables: impl Iterator<Item = redb::UntypedTableHandle>,
+    resolution: Resolution,
+) -> Vec<u64> {
+    let mut starts: Vec<u64> = tables
+        .filter_map(|t| resolution.table_start(redb::TableHandle::name(&t)))
+        .collect();
+    starts.sort_unstable();
+    starts
+}
+
 impl Store {
     /// Appends one round of rates taken at `unix_ms`, in one transaction
     /// (a crash loses at most the round being written).
@@ -312,8 +364,9 @@ impl Store {
     ) -> Result<(), StorageError> {
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
         {
+            let name = resolution.table_name(unix_ms);
             let mut table = txn
-                .open_table(resolution.table())
+                .open_table(RatesTable::new(&name))
                 .map_err(|e| self.err(e))?;
             // One row per switch, in datapath order, built in one buffer. A
             // round lists each switch's ports together (one reply each), so
@@ -336,19 +389,20 @@ impl Store {
         txn.commit().map_err(|e| self.err(e))
     }
 
-    /// Deletes the rows older than `before_unix_ms`.
+    /// Deletes the tables whose whole span is older than `before_unix_ms`.
     pub fn expire_rates(
         &self,
         resolution: Resolution,
         before_unix_ms: u64,
     ) -> Result<(), StorageError> {
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        {
-            let mut table = txn
-                .open_table(resolution.table())
-                .map_err(|e| self.err(e))?;
-            table
-                .retain_in(..(before_unix_ms, 0), |_, _| false)
+        let tables = txn.list_tables().map_err(|e| self.err(e))?;
+        for start in rate_tables(tables, resolution) {
+            if start.saturating_add(resolution.span_ms()) > before_unix_ms {
+                break;
+            }
+            let name = resolution.table_name(start);
+            txn.delete_table(RatesTable::new(&name))
                 .map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))
@@ -362,31 +416,38 @@ impl Store {
         window: Range<u64>,
     ) -> Result<Vec<(u64, PortRates)>, StorageError> {
         let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = match txn.open_table(resolution.table()) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(self.err(e)),
-        };
-        // Each round's time, then the switch's row in it: two lookups per
-        // round, whatever the number of switches.
+        let tables = txn.list_tables().map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        let mut from = window.start;
-        while from < window.end {
-            let next = table
-                .range((from, 0)..(window.end, 0))
-                .map_err(|e| self.err(e))?
-                .next()
-                .transpose()
-                .map_err(|e| self.err(e))?
-                .map(|(k, _)| k.value().0);
-            let Some(t) = next else { break };
-            if let Some(row) = table.get((t, port.dpid)).map_err(|e| self.err(e))? {
-                let found = entries(row.value()).find(|(p, _)| *p == port.port);
-                if let Some((_, r)) = found {
-                    out.push((t, r));
-                }
+        for start in rate_tables(tables, resolution) {
+            let end = start.saturating_add(resolution.span_ms());
+            if end <= window.start || start >= window.end {
+                continue;
             }
-            from = t + 1;
+            let name = resolution.table_name(start);
+            let table = txn
+                .open_table(RatesTable::new(&name))
+                .map_err(|e| self.err(e))?;
+            // Each round's time, then the switch's row in it: two lookups
+            // per round, whatever the number of switches.
+            let mut from = window.start.max(start);
+            let until = window.end.min(end);
+            while from < until {
+                let next = table
+                    .range((from, 0)..(until, 0))
+                    .map_err(|e| self.err(e))?
+                    .next()
+                    .transpose()
+                    .map_err(|e| self.err(e))?
+                    .map(|(k, _)| k.value().0);
+                let Some(t) = next else { break };
+                if let Some(row) = table.get((t, port.dpid)).map_err(|e| self.err(e))? {
+                    let found = entries(row.value()).find(|(p, _)| *p == port.port);
+                    if let Some((_, r)) = found {
+                        out.push((t, r));
+                    }
+                }
+                from = t + 1;
+            }
         }
         Ok(out)
     }
@@ -449,13 +510,17 @@ mod tests {
         let path = dir.join("state.redb");
         let (a, b) = (PortRef { dpid: 1, port: 1 }, PortRef { dpid: 1, port: 2 });
         let c = PortRef { dpid: 9, port: 1 };
+        // Rounds every 5 minutes: two in each table's 10-minute span.
+        let min = 60_000;
+        let span = Resolution::Poll.span_ms();
+        assert_eq!(span, 10 * min);
         {
             let store = Store::open(&path).unwrap();
-            for t in 0..5u64 {
+            for t in 0..6u64 {
                 store
                     .append_rates(
                         Resolution::Poll,
-                        1000 * t,
+                        5 * min * t,
                         // A switch listed twice still gets one row.
                         &[(a, rates(t as f64)), (c, rates(7.0)), (b, rates(9.0))],
                     )
@@ -463,34 +528,31 @@ mod tests {
             }
         }
         let store = Store::open(&path).unwrap();
+        let times = |p: PortRef, window: Range<u64>| -> Vec<u64> {
+            let h = store.rate_history(Resolution::Poll, p, window).unwrap();
+            h.iter().map(|(t, _)| *t / min).collect()
+        };
         let h = store
             .rate_history(Resolution::Poll, a, 0..u64::MAX)
             .unwrap();
-        assert_eq!(h.len(), 5);
-        assert_eq!(h[3], (3000, rates(3.0)));
+        assert_eq!(h.len(), 6);
+        assert_eq!(h[3], (15 * min, rates(3.0)));
         assert_eq!(h[0].1.speed_bps, None, "unknown speed stays unknown");
-        store.expire_rates(Resolution::Poll, 2000).unwrap();
         assert_eq!(
-            store
-                .rate_history(Resolution::Poll, c, 0..u64::MAX)
-                .unwrap()
-                .len(),
-            3,
+            times(b, 5 * min..15 * min),
+            vec![5, 10],
+            "windows cross tables"
+        );
+        assert_eq!(times(b, 5 * min + 1..15 * min + 1), vec![10, 15]);
+        // Only whole spans expire: the table of 10-20 minutes ends after 19.
+        store.expire_rates(Resolution::Poll, 19 * min).unwrap();
+        assert_eq!(times(a, 0..u64::MAX), vec![10, 15, 20, 25]);
+        store.expire_rates(Resolution::Poll, 2 * span).unwrap();
+        assert_eq!(times(a, 0..u64::MAX), vec![20, 25]);
+        assert_eq!(
+            times(c, 0..u64::MAX),
+            vec![20, 25],
             "every switch's rows expire"
-        );
-        let h = store
-            .rate_history(Resolution::Poll, a, 0..u64::MAX)
-            .unwrap();
-        assert_eq!(
-            h.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-            vec![2000, 3000, 4000]
-        );
-        assert_eq!(
-            store
-                .rate_history(Resolution::Poll, b, 0..2500)
-                .unwrap()
-                .len(),
-            1
         );
         assert!(store
             .rate_history(Resolution::Minute, a, 0..u64::MAX)
@@ -504,15 +566,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("edgeflow-old-{}", std::process::id()));
         let path = dir.join("state.redb");
         std::fs::create_dir_all(&dir).unwrap();
+        let old = ["switch_rates_1s", "switch_rates_1s_v2"];
         {
-            // Session 5's layout: fixed-size entries, keyed by switch first.
-            let old: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("switch_rates_1s");
+            // Session 5's layout (fixed-size entries of 60 bytes, keyed by
+            // switch first) and one table per resolution after it.
             let db = Database::create(&path).unwrap();
             let txn = db.begin_write().unwrap();
-            txn.open_table(old)
-                .unwrap()
-                .insert((1, 1000), &[0u8; 61][..])
-                .unwrap();
+            for name in old {
+                let table: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new(name);
+                let mut t = txn.open_table(table).unwrap();
+                t.insert((1, 1000), &[0u8; 60][..]).unwrap();
+            }
             txn.commit().unwrap();
         }
         let store = Store::open(&path).unwrap();
@@ -522,7 +586,9 @@ mod tests {
             .unwrap()
             .map(|t| redb::TableHandle::name(&t).to_string())
             .collect();
-        assert!(!names.iter().any(|n| n == "switch_rates_1s"), "{names:?}");
+        for name in old {
+            assert!(!names.iter().any(|n| n == name), "{name} in {names:?}");
+        }
         drop(txn);
         let a = PortRef { dpid: 1, port: 1 };
         store
