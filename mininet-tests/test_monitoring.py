@@ -1,7 +1,8 @@
 """Port-statistics monitoring on real switches: while a TCP transfer runs
 across a linear fabric of 10 Mbit/s links, the controller's API reports the
 transfer's rate and utilisation on each link it crosses (data direction),
-and only the acknowledgements' trickle the other way."""
+and only the acknowledgements' trickle the other way; the stored history of
+a link's port holds the transfer's polls."""
 
 import threading
 import time
@@ -52,6 +53,14 @@ def test_link_rates_follow_a_transfer(edgeflow_factory, nets):
         steps = fwd["forecast"]
         assert steps and [s["step"] for s in steps] == [1, 2, 3], fwd
         assert all(s["lower"] <= s["mean"] <= s["upper"] for s in steps), steps
+    # The stored history has the transfer's polls on the first link's port.
+    src = links[("s1", "s2")]["src"]
+    hist = harness.api_get("/api/v1/switches/%s/ports/%d/history?from=%d" % (
+        src["dpid"], src["port_no"], int((time.time() - 30) * 1000)))
+    busy = [s["tx_bps"] for s in hist["samples"] if s["tx_bps"] > 0.5 * BW * 1e6]
+    print("[monitoring] stored polls of s1->s2: %d, %d of them busy"
+          % (len(hist["samples"]), len(busy)))
+    assert len(busy) >= 3, hist
     stats = harness.api_get("/api/v1/stats")
     assert stats["switches"] == 4 and stats["links"] == 6, stats
     assert ctl.alive(), "edgeflow exited"

@@ -87,6 +87,39 @@ where
     }
 }
 
+/// Query parameters whose rejections are JSON errors naming the problem.
+pub struct Params<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Params(v)),
+            Err(r) => Err(ApiError::new(r.status(), r.body_text())),
+        }
+    }
+}
+
+/// The stored rate history, read off the event loop (on a blocking thread).
+pub trait RateHistory: Send + Sync + 'static {
+    /// The samples of one port with times in `window` (unix ms), oldest first.
+    fn port_history(
+        &self,
+        dpid: u64,
+        port_no: u32,
+        resolution: model::HistoryResolution,
+        window: std::ops::Range<u64>,
+    ) -> Result<Vec<model::RateSample>, String>;
+}
+
 /// A write for the controller's event loop, with where to send the answer.
 #[derive(Debug)]
 pub enum Command {
@@ -127,6 +160,7 @@ pub struct ApiState {
     stats: watch::Receiver<model::ControllerStats>,
     commands: mpsc::Sender<Command>,
     latency: Arc<metrics::Histogram>,
+    history: Option<Arc<dyn RateHistory>>,
 }
 
 impl ApiState {
@@ -141,7 +175,14 @@ impl ApiState {
             stats,
             commands,
             latency: Arc::default(),
+            history: None,
         }
+    }
+
+    /// Serves port rate history from `history`.
+    pub fn with_history(mut self, history: Arc<dyn RateHistory>) -> ApiState {
+        self.history = Some(history);
+        self
     }
 
     fn snapshot(&self) -> Arc<model::Topology> {
@@ -175,6 +216,7 @@ impl ApiState {
         delete_node,
         path_facts,
         switch_dump,
+        port_history,
         scheduler_filter,
         scheduler_prioritize,
         list_placements,
@@ -203,6 +245,10 @@ pub fn router(state: ApiState, config: ApiConfig) -> Router {
         )
         .route("/api/v1/paths", get(path_facts))
         .route("/api/v1/switches/{dpid}", get(switch_dump))
+        .route(
+            "/api/v1/switches/{dpid}/ports/{port}/history",
+            get(port_history),
+        )
         .route("/api/v1/scheduler/filter", post(scheduler_filter))
         .route("/api/v1/scheduler/prioritize", post(scheduler_prioritize))
         .route(
@@ -374,6 +420,84 @@ async fn switch_dump(
     }
 }
 
+/// The window and resolution of a rate history query.
+#[derive(Deserialize, utoipa::IntoParams)]
+struct HistoryQuery {
+    /// `poll` (every poll, the default) or `minute` (minute averages).
+    #[serde(default)]
+    resolution: model::HistoryResolution,
+    /// Window start, unix milliseconds; by default `to` less 5 minutes (polls) or a day (minutes).
+    from: Option<u64>,
+    /// Window end, unix milliseconds, exclusive; by default now.
+    to: Option<u64>,
+}
+
+/// The longest window one query may ask for: 6 hours of polls (21,600 at
+/// one a second), 31 days of minutes (44,640).
+fn longest_window_ms(resolution: model::HistoryResolution) -> u64 {
+    match resolution {
+        model::HistoryResolution::Poll => 6 * 3_600_000,
+        model::HistoryResolution::Minute => 31 * 24 * 3_600_000,
+    }
+}
+
+/// A port's stored rates over a window: every poll's, or minute averages.
+#[utoipa::path(get, path = "/api/v1/switches/{dpid}/ports/{port}/history",
+    params(("dpid" = String, Path, description = "datapath id, 16 hex digits"),
+           ("port" = u32, Path, description = "port number"), HistoryQuery),
+    responses((status = 200, body = model::PortHistory), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+async fn port_history(
+    State(s): State<ApiState>,
+    Path((dpid, port)): Path<(String, String)>,
+    Params(q): Params<HistoryQuery>,
+) -> Result<Json<model::PortHistory>, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let id = u64::from_str_radix(&dpid, 16)
+        .map_err(|_| bad(format!("{dpid:?} is not a datapath id (hex digits)")))?;
+    let port_no: u32 = port
+        .parse()
+        .map_err(|_| bad(format!("{port:?} is not a port number")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let to = q.to.unwrap_or(now);
+    let default_span = match q.resolution {
+        model::HistoryResolution::Poll => 5 * 60_000,
+        model::HistoryResolution::Minute => 24 * 3_600_000,
+    };
+    let from = q.from.unwrap_or(to.saturating_sub(default_span));
+    if from >= to {
+        return Err(bad(format!("from ({from}) must come before to ({to})")));
+    }
+    let longest = longest_window_ms(q.resolution);
+    if to - from > longest {
+        return Err(bad(format!(
+            "a window of at most {longest} ms at this resolution, not {}",
+            to - from
+        )));
+    }
+    let history = s
+        .history
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no rate history is kept"))?;
+    let resolution = q.resolution;
+    let samples = tokio::task::spawn_blocking(move || {
+        history.port_history(id, port_no, resolution, from..to)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok(Json(model::PortHistory {
+        dpid: model::Dpid(id),
+        port_no,
+        resolution,
+        from_ms: from,
+        to_ms: to,
+        samples,
+    }))
+}
+
 /// The two ends of a path query: node names, host MAC or IP addresses.
 #[derive(Deserialize, utoipa::IntoParams)]
 struct PathQuery {
@@ -397,7 +521,7 @@ struct PathAnswer {
     responses((status = 200, body = PathAnswer), (status = 404, body = ErrorBody)))]
 async fn path_facts(
     State(s): State<ApiState>,
-    Query(q): Query<PathQuery>,
+    Params(q): Params<PathQuery>,
 ) -> Result<Json<PathAnswer>, ApiError> {
     let snap = s.snapshot();
     let locate = |what: &str| -> Result<model::End, ApiError> {
@@ -751,6 +875,98 @@ mod tests {
         });
         tx.send(Arc::new(sample())).unwrap();
         app
+    }
+
+    /// A history of one port of switch 0xa: port 1 has a sample every second
+    /// from t = 1000 s to 1009 s (rx_bps = the second), others none.
+    struct FakeHistory;
+
+    impl RateHistory for FakeHistory {
+        fn port_history(
+            &self,
+            dpid: u64,
+            port_no: u32,
+            resolution: model::HistoryResolution,
+            window: std::ops::Range<u64>,
+        ) -> Result<Vec<model::RateSample>, String> {
+            if resolution == model::HistoryResolution::Minute {
+                return Err("minute table unreadable".into());
+            }
+            let known = dpid == 0xa && port_no == 1;
+            Ok((1000..1010u64)
+                .map(|sec| sec * 1000)
+                .filter(|t| known && window.contains(t))
+                .map(|unix_ms| model::RateSample {
+                    unix_ms,
+                    rx_bps: (unix_ms / 1000) as f64,
+                    tx_bps: 0.0,
+                    rx_pps: 0.0,
+                    tx_pps: 0.0,
+                    drops_ps: 0.0,
+                    errors_ps: 0.0,
+                    speed_bps: Some(1e7),
+                })
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn port_history_serves_a_window_and_refuses_bad_queries_in_json() {
+        let (tx, rx) = watch::channel(Arc::new(sample()));
+        let (ctx, _crx) = mpsc::channel(4);
+        let state = ApiState::new(rx, watch::channel(model::ControllerStats::default()).1, ctx);
+        let without = router(state.clone(), ApiConfig::default());
+        let app = router(
+            state.with_history(Arc::new(FakeHistory)),
+            ApiConfig::default(),
+        );
+        let base = "/api/v1/switches/000000000000000a/ports/1/history";
+        let (status, body) =
+            get_json(app.clone(), &format!("{base}?from=1002000&to=1005000")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["dpid"], "000000000000000a");
+        assert_eq!(body["resolution"], "poll");
+        let rx: Vec<_> = body["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["rx_bps"].clone())
+            .collect();
+        assert_eq!(rx, vec![1002.0, 1003.0, 1004.0]);
+        // By default the last 5 minutes up to `to`.
+        let (_, body) = get_json(app.clone(), &format!("{base}?to=1009500")).await;
+        assert_eq!(body["from_ms"], 1009500 - 300_000);
+        assert_eq!(body["samples"].as_array().unwrap().len(), 10);
+        for (uri, status) in [
+            (format!("{base}?from=5&to=5"), StatusCode::BAD_REQUEST),
+            (
+                format!("{base}?from=0&to=99999999"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (format!("{base}?resolution=hourly"), StatusCode::BAD_REQUEST),
+            (format!("{base}?from=-1"), StatusCode::BAD_REQUEST),
+            (
+                "/api/v1/switches/xyz/ports/1/history".into(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/v1/switches/a/ports/one/history".into(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                format!("{base}?resolution=minute"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            ("/api/v1/paths?from=h1".into(), StatusCode::BAD_REQUEST),
+        ] {
+            let (got, body) = get_json(app.clone(), &uri).await;
+            assert_eq!(got, status, "{uri}: {body}");
+            assert!(body["error"].is_string(), "{uri}: a JSON error, not {body}");
+        }
+        let (status, body) = get_json(without, base).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body["error"].is_string());
+        drop(tx);
     }
 
     /// A v1.Pod as kube-scheduler serialises it, with edgeflow's annotations.

@@ -305,3 +305,52 @@ pub struct SwitchDump {
     #[schema(value_type = Vec<Object>)]
     pub groups: Vec<serde_json::Value>,
 }
+
+/// The resolution of a port's rate history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryResolution {
+    /// Every poll's rates (kept `history_poll_retention_s`).
+    #[default]
+    Poll,
+    /// Minute averages (kept `history_minute_retention_s`).
+    Minute,
+}
+
+/// A port's rates over one polling interval or one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct RateSample {
+    /// When: the poll's time, or the minute's start (unix milliseconds).
+    pub unix_ms: u64,
+    /// Received bits per second.
+    pub rx_bps: f64,
+    /// Transmitted bits per second.
+    pub tx_bps: f64,
+    /// Received packets per second.
+    pub rx_pps: f64,
+    /// Transmitted packets per second.
+    pub tx_pps: f64,
+    /// Packets dropped per second, both directions.
+    pub drops_ps: f64,
+    /// Errors per second, both directions.
+    pub errors_ps: f64,
+    /// The port speed in bit/s, when known.
+    pub speed_bps: Option<f64>,
+}
+
+/// A port's stored rates over a window of time, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PortHistory {
+    /// Switch.
+    pub dpid: Dpid,
+    /// Port.
+    pub port_no: u32,
+    /// Every poll's rates or minute averages.
+    pub resolution: HistoryResolution,
+    /// Window start, unix milliseconds (inclusive).
+    pub from_ms: u64,
+    /// Window end, unix milliseconds (exclusive).
+    pub to_ms: u64,
+    /// The samples in the window.
+    pub samples: Vec<RateSample>,
+}

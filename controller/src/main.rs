@@ -208,7 +208,7 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let (stats, stats_rx) = tokio::sync::watch::channel(Default::default());
     let (commands_tx, commands) = tokio::sync::mpsc::channel(256);
     let app = edgeflow_api::router(
-        edgeflow_api::ApiState::new(snapshot_rx, stats_rx, commands_tx),
+        edgeflow_api::ApiState::new(snapshot_rx, stats_rx, commands_tx).with_history(store.clone()),
         api_config,
     );
     // The API has a thread and runtime of its own: its requests never wait

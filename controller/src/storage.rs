@@ -453,6 +453,42 @@ impl Store {
     }
 }
 
+impl edgeflow_api::RateHistory for Store {
+    fn port_history(
+        &self,
+        dpid: u64,
+        port_no: u32,
+        resolution: edgeflow_api::model::HistoryResolution,
+        window: Range<u64>,
+    ) -> Result<Vec<edgeflow_api::model::RateSample>, String> {
+        use edgeflow_api::model::{HistoryResolution, RateSample};
+        let resolution = match resolution {
+            HistoryResolution::Poll => Resolution::Poll,
+            HistoryResolution::Minute => Resolution::Minute,
+        };
+        let port = PortRef {
+            dpid,
+            port: port_no,
+        };
+        let samples = self
+            .rate_history(resolution, port, window)
+            .map_err(|e| e.to_string())?;
+        Ok(samples
+            .into_iter()
+            .map(|(unix_ms, r)| RateSample {
+                unix_ms,
+                rx_bps: r.rx_bps,
+                tx_bps: r.tx_bps,
+                rx_pps: r.rx_pps,
+                tx_pps: r.tx_pps,
+                drops_ps: r.drops_ps,
+                errors_ps: r.errors_ps,
+                speed_bps: r.speed_bps,
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
