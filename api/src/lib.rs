@@ -898,13 +898,11 @@ mod tests {
                 .filter(|t| known && window.contains(t))
                 .map(|unix_ms| model::RateSample {
                     unix_ms,
-                    rx_bps: (unix_ms / 1000) as f64,
-                    tx_bps: 0.0,
-                    rx_pps: 0.0,
-                    tx_pps: 0.0,
-                    drops_ps: 0.0,
-                    errors_ps: 0.0,
-                    speed_bps: Some(1e7),
+                    rates: model::PortRates {
+                        rx_bps: (unix_ms / 1000) as f64,
+                        speed_bps: Some(1e7),
+                        ..model::PortRates::ZERO
+                    },
                 })
                 .collect())
         }

@@ -317,11 +317,9 @@ pub enum HistoryResolution {
     Minute,
 }
 
-/// A port's rates over one polling interval or one minute.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
-pub struct RateSample {
-    /// When: the poll's time, or the minute's start (unix milliseconds).
-    pub unix_ms: u64,
+/// Rates of one port over one polling interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PortRates {
     /// Received bits per second.
     pub rx_bps: f64,
     /// Transmitted bits per second.
@@ -334,8 +332,42 @@ pub struct RateSample {
     pub drops_ps: f64,
     /// Errors per second, both directions.
     pub errors_ps: f64,
-    /// The port speed in bit/s, when known.
+    /// The port speed in bit/s (configured, else reported), when known.
     pub speed_bps: Option<f64>,
+}
+
+impl PortRates {
+    /// An idle port of unknown speed.
+    pub const ZERO: PortRates = PortRates {
+        rx_bps: 0.0,
+        tx_bps: 0.0,
+        rx_pps: 0.0,
+        tx_pps: 0.0,
+        drops_ps: 0.0,
+        errors_ps: 0.0,
+        speed_bps: None,
+    };
+
+    /// The busier direction's rate over the port speed.
+    pub fn utilization(&self) -> Option<f64> {
+        self.speed_bps.map(|s| self.rx_bps.max(self.tx_bps) / s)
+    }
+
+    /// The transmitted rate over the port speed: the load of the link
+    /// direction that leaves through this port.
+    pub fn tx_utilization(&self) -> Option<f64> {
+        self.speed_bps.map(|s| self.tx_bps / s)
+    }
+}
+
+/// A port's rates over one polling interval or one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct RateSample {
+    /// When: the poll's time, or the minute's start (unix milliseconds).
+    pub unix_ms: u64,
+    /// The rates.
+    #[serde(flatten)]
+    pub rates: PortRates,
 }
 
 /// A port's stored rates over a window of time, oldest first.

@@ -23,48 +23,7 @@ use ahash::AHashMap as HashMap;
 use edgeflow_proto::ofp::PortStats;
 use std::time::{Duration, Instant};
 
-/// Rates of one port over one polling interval.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PortRates {
-    /// Received bits per second.
-    pub rx_bps: f64,
-    /// Transmitted bits per second.
-    pub tx_bps: f64,
-    /// Received packets per second.
-    pub rx_pps: f64,
-    /// Transmitted packets per second.
-    pub tx_pps: f64,
-    /// Packets dropped per second, both directions.
-    pub drops_ps: f64,
-    /// Errors per second, both directions.
-    pub errors_ps: f64,
-    /// The port speed in bit/s (configured, else reported), when known.
-    pub speed_bps: Option<f64>,
-}
-
-impl PortRates {
-    /// An idle port of unknown speed.
-    pub const ZERO: PortRates = PortRates {
-        rx_bps: 0.0,
-        tx_bps: 0.0,
-        rx_pps: 0.0,
-        tx_pps: 0.0,
-        drops_ps: 0.0,
-        errors_ps: 0.0,
-        speed_bps: None,
-    };
-
-    /// The busier direction's rate over the port speed.
-    pub fn utilization(&self) -> Option<f64> {
-        self.speed_bps.map(|s| self.rx_bps.max(self.tx_bps) / s)
-    }
-
-    /// The transmitted rate over the port speed: the load of the link
-    /// direction that leaves through this port.
-    pub fn tx_utilization(&self) -> Option<f64> {
-        self.speed_bps.map(|s| self.tx_bps / s)
-    }
-}
+pub use edgeflow_api::model::PortRates;
 
 /// Polling settings.
 #[derive(Debug, Clone)]

@@ -475,16 +475,7 @@ impl edgeflow_api::RateHistory for Store {
             .map_err(|e| e.to_string())?;
         Ok(samples
             .into_iter()
-            .map(|(unix_ms, r)| RateSample {
-                unix_ms,
-                rx_bps: r.rx_bps,
-                tx_bps: r.tx_bps,
-                rx_pps: r.rx_pps,
-                tx_pps: r.tx_pps,
-                drops_ps: r.drops_ps,
-                errors_ps: r.errors_ps,
-                speed_bps: r.speed_bps,
-            })
+            .map(|(unix_ms, rates)| RateSample { unix_ms, rates })
             .collect())
     }
 }
