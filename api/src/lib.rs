@@ -88,9 +88,9 @@ where
 }
 
 /// Query parameters whose rejections are JSON errors naming the problem.
-pub struct Params<T>(pub T);
+pub struct QueryParams<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
 where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
@@ -102,7 +102,29 @@ where
         state: &S,
     ) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(v)) => Ok(Params(v)),
+            Ok(Query(v)) => Ok(QueryParams(v)),
+            Err(r) => Err(ApiError::new(r.status(), r.body_text())),
+        }
+    }
+}
+
+/// Path segments whose rejections (bad percent-encoding, wrong type) are
+/// JSON errors naming the problem.
+pub struct Segments<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Segments<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Segments(v)),
             Err(r) => Err(ApiError::new(r.status(), r.body_text())),
         }
     }
@@ -161,6 +183,7 @@ pub struct ApiState {
     commands: mpsc::Sender<Command>,
     latency: Arc<metrics::Histogram>,
     history: Option<Arc<dyn RateHistory>>,
+    history_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl ApiState {
@@ -176,6 +199,7 @@ impl ApiState {
             commands,
             latency: Arc::default(),
             history: None,
+            history_reads: Arc::new(tokio::sync::Semaphore::new(HISTORY_READS)),
         }
     }
 
@@ -349,7 +373,7 @@ async fn list_nodes(State(s): State<ApiState>) -> Json<Vec<model::NodeView>> {
     responses((status = 200, body = NodeFacts), (status = 404, body = ErrorBody)))]
 async fn get_node(
     State(s): State<ApiState>,
-    Path(name): Path<String>,
+    Segments(name): Segments<String>,
 ) -> Result<Json<NodeFacts>, ApiError> {
     let snap = s.snapshot();
     let node = snap
@@ -368,7 +392,7 @@ async fn get_node(
     responses((status = 200, body = model::NodeView), (status = 400, body = ErrorBody)))]
 async fn put_node(
     State(s): State<ApiState>,
-    Path(name): Path<String>,
+    Segments(name): Segments<String>,
     Body(node): Body<model::Node>,
 ) -> Result<Json<model::NodeView>, ApiError> {
     if node.name != name {
@@ -385,7 +409,7 @@ async fn put_node(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn delete_node(
     State(s): State<ApiState>,
-    Path(name): Path<String>,
+    Segments(name): Segments<String>,
 ) -> Result<StatusCode, ApiError> {
     s.ask(|tx| Command::DeleteNode(name, tx)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -402,7 +426,7 @@ const DUMP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
               (status = 404, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn switch_dump(
     State(s): State<ApiState>,
-    Path(dpid): Path<String>,
+    Segments(dpid): Segments<String>,
 ) -> Result<Json<model::SwitchDump>, ApiError> {
     let id = u64::from_str_radix(&dpid, 16).map_err(|_| {
         ApiError::new(
@@ -422,13 +446,15 @@ async fn switch_dump(
 
 /// The window and resolution of a rate history query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 struct HistoryQuery {
     /// `poll` (every poll, the default) or `minute` (minute averages).
     #[serde(default)]
     resolution: model::HistoryResolution,
     /// Window start, unix milliseconds; by default `to` less 5 minutes (polls) or a day (minutes).
     from: Option<u64>,
-    /// Window end, unix milliseconds, exclusive; by default now.
+    /// Window end, unix milliseconds, exclusive; by default now, or with `from` given, the
+    /// longest window after it up to now.
     to: Option<u64>,
 }
 
@@ -441,16 +467,22 @@ fn longest_window_ms(resolution: model::HistoryResolution) -> u64 {
     }
 }
 
+/// History reads served at once; more are refused (429) rather than queued
+/// on blocking threads that compete with the switches' event loop.
+const HISTORY_READS: usize = 2;
+
 /// A port's stored rates over a window: every poll's, or minute averages.
+/// A switch or port never polled has no samples (an empty list).
 #[utoipa::path(get, path = "/api/v1/switches/{dpid}/ports/{port}/history",
     params(("dpid" = String, Path, description = "datapath id, 16 hex digits"),
            ("port" = u32, Path, description = "port number"), HistoryQuery),
     responses((status = 200, body = model::PortHistory), (status = 400, body = ErrorBody),
-              (status = 503, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 500, body = ErrorBody)))]
 async fn port_history(
     State(s): State<ApiState>,
-    Path((dpid, port)): Path<(String, String)>,
-    Params(q): Params<HistoryQuery>,
+    Segments((dpid, port)): Segments<(String, String)>,
+    QueryParams(q): QueryParams<HistoryQuery>,
 ) -> Result<Json<model::PortHistory>, ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
     let id = u64::from_str_radix(&dpid, 16)
@@ -461,26 +493,39 @@ async fn port_history(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let to = q.to.unwrap_or(now);
+    let longest = longest_window_ms(q.resolution);
     let default_span = match q.resolution {
         model::HistoryResolution::Poll => 5 * 60_000,
         model::HistoryResolution::Minute => 24 * 3_600_000,
     };
-    let from = q.from.unwrap_or(to.saturating_sub(default_span));
+    let (from, to) = match (q.from, q.to) {
+        (Some(from), None) => (from, now.min(from.saturating_add(longest))),
+        (from, to) => {
+            let to = to.unwrap_or(now);
+            (from.unwrap_or(to.saturating_sub(default_span)), to)
+        }
+    };
     if from >= to {
         return Err(bad(format!("from ({from}) must come before to ({to})")));
     }
-    let longest = longest_window_ms(q.resolution);
     if to - from > longest {
         return Err(bad(format!(
             "a window of at most {longest} ms at this resolution, not {}",
             to - from
         )));
     }
-    let history = s
-        .history
-        .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no rate history is kept"))?;
+    let history = s.history.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "this controller keeps no rate history",
+        )
+    })?;
+    let _permit = s.history_reads.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{HISTORY_READS} history reads are running; try again"),
+        )
+    })?;
     let resolution = q.resolution;
     let samples = tokio::task::spawn_blocking(move || {
         history.port_history(id, port_no, resolution, from..to)
@@ -492,14 +537,15 @@ async fn port_history(
         dpid: model::Dpid(id),
         port_no,
         resolution,
-        from_ms: from,
-        to_ms: to,
+        from,
+        to,
         samples,
     }))
 }
 
 /// The two ends of a path query: node names, host MAC or IP addresses.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 struct PathQuery {
     from: String,
     to: String,
@@ -521,7 +567,7 @@ struct PathAnswer {
     responses((status = 200, body = PathAnswer), (status = 404, body = ErrorBody)))]
 async fn path_facts(
     State(s): State<ApiState>,
-    Params(q): Params<PathQuery>,
+    QueryParams(q): QueryParams<PathQuery>,
 ) -> Result<Json<PathAnswer>, ApiError> {
     let snap = s.snapshot();
     let locate = |what: &str| -> Result<model::End, ApiError> {
@@ -682,7 +728,7 @@ async fn list_placements(State(s): State<ApiState>) -> Json<Vec<model::Placement
     responses((status = 200, body = model::PlacementView), (status = 404, body = ErrorBody)))]
 async fn get_placement(
     State(s): State<ApiState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> Result<Json<model::PlacementView>, ApiError> {
     s.snapshot()
         .placements
@@ -713,7 +759,7 @@ async fn post_placement(
     responses((status = 200, body = model::PlacementView), (status = 404, body = ErrorBody)))]
 async fn delete_placement(
     State(s): State<ApiState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> Result<Json<model::PlacementView>, ApiError> {
     s.ask(|tx| Command::DeletePlacement(id, tx)).await.map(Json)
 }
@@ -933,7 +979,7 @@ mod tests {
         assert_eq!(rx, vec![1002.0, 1003.0, 1004.0]);
         // By default the last 5 minutes up to `to`.
         let (_, body) = get_json(app.clone(), &format!("{base}?to=1009500")).await;
-        assert_eq!(body["from_ms"], 1009500 - 300_000);
+        assert_eq!(body["from"], 1009500 - 300_000);
         assert_eq!(body["samples"].as_array().unwrap().len(), 10);
         for (uri, status) in [
             (format!("{base}?from=5&to=5"), StatusCode::BAD_REQUEST),
@@ -942,6 +988,11 @@ mod tests {
                 StatusCode::BAD_REQUEST,
             ),
             (format!("{base}?resolution=hourly"), StatusCode::BAD_REQUEST),
+            (format!("{base}?from_ms=5"), StatusCode::BAD_REQUEST),
+            (
+                "/api/v1/switches/%FF/ports/1/history".into(),
+                StatusCode::BAD_REQUEST,
+            ),
             (format!("{base}?from=-1"), StatusCode::BAD_REQUEST),
             (
                 "/api/v1/switches/xyz/ports/1/history".into(),
@@ -961,8 +1012,15 @@ mod tests {
             assert_eq!(got, status, "{uri}: {body}");
             assert!(body["error"].is_string(), "{uri}: a JSON error, not {body}");
         }
+        // The longest window is served; `from` alone gets the longest after it.
+        let six_hours = 6 * 3_600_000;
+        let (status, _) = get_json(app.clone(), &format!("{base}?from=0&to={six_hours}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = get_json(app.clone(), &format!("{base}?from=1000")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["to"], 1000 + six_hours);
         let (status, body) = get_json(without, base).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(body["error"].is_string());
         drop(tx);
     }

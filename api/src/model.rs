@@ -310,10 +310,10 @@ pub struct SwitchDump {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HistoryResolution {
-    /// Every poll's rates (kept `history_poll_retention_s`).
+    /// Every poll's rates (kept `history_poll_retention_s`, and up to 10 minutes more).
     #[default]
     Poll,
-    /// Minute averages (kept `history_minute_retention_s`).
+    /// Minute averages (kept `history_minute_retention_s`, and up to a day more).
     Minute,
 }
 
@@ -380,9 +380,9 @@ pub struct PortHistory {
     /// Every poll's rates or minute averages.
     pub resolution: HistoryResolution,
     /// Window start, unix milliseconds (inclusive).
-    pub from_ms: u64,
+    pub from: u64,
     /// Window end, unix milliseconds (exclusive).
-    pub to_ms: u64,
+    pub to: u64,
     /// The samples in the window.
     pub samples: Vec<RateSample>,
 }
