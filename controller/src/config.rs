@@ -55,9 +55,11 @@ pub struct Config {
     pub forecast_horizon: usize,
     /// Forecast steps in a seasonal cycle (288 five-minute steps make a day).
     pub forecast_period: usize,
-    /// How long every poll's rates are kept, seconds.
+    /// How long every poll's rates are kept at least, seconds (they expire
+    /// 10 minutes at a time, so up to 10 minutes more).
     pub history_poll_retention_s: u64,
-    /// How long minute averages of the rates are kept, seconds.
+    /// How long minute averages of the rates are kept at least, seconds
+    /// (they expire a day at a time).
     pub history_minute_retention_s: u64,
     /// Spread traffic between switches over weighted paths (select groups);
     /// false forwards each host pair on one shortest path.

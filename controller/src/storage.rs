@@ -11,10 +11,11 @@
 use crate::stats::PortRates;
 use crate::topology::PortRef;
 use redb::{Database, ReadableTable, TableDefinition};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
-use tracing::warn;
+use tracing::{info, warn};
 
 /// Rate history: the rates of a switch's ports per (unix milliseconds, dpid),
 /// one row per poll or minute, a row a list of port entries
@@ -31,17 +32,39 @@ use tracing::warn;
 const POLL_TABLES: &str = "switch_rates_1s_v3/";
 /// The minute averages' tables.
 const MINUTE_TABLES: &str = "switch_rates_1m_v3/";
-/// The tables of earlier layouts, dropped at open: one row per port, then
-/// rows of fixed-size entries keyed by switch first, then one table per
-/// resolution.
-const OLD_TABLES: [&str; 6] = [
-    "port_rates_1s",
-    "port_rates_1m",
-    "switch_rates_1s",
-    "switch_rates_1m",
-    "switch_rates_1s_v2",
-    "switch_rates_1m_v2",
+/// The tables of the first layout (one row per port, sessions 1-3), dropped
+/// at open since session 4.
+const DROPPED_TABLES: [&str; 2] = ["port_rates_1s", "port_rates_1m"];
+
+/// How the rows of an earlier rate table are laid out.
+#[derive(Debug, Clone, Copy)]
+enum OldLayout {
+    /// Keyed (dpid, unix ms), entries of a port number and seven f64 (the
+    /// speed NaN when unknown), 60 bytes each.
+    SwitchFirst,
+    /// Keyed (unix ms, dpid), entries as now, all times in one table.
+    OneTable,
+}
+
+/// The tables of earlier layouts whose rows are moved into the current
+/// tables at open (and then dropped).
+const MIGRATED_TABLES: [(&str, Resolution, OldLayout); 4] = [
+    ("switch_rates_1s", Resolution::Poll, OldLayout::SwitchFirst),
+    (
+        "switch_rates_1m",
+        Resolution::Minute,
+        OldLayout::SwitchFirst,
+    ),
+    ("switch_rates_1s_v2", Resolution::Poll, OldLayout::OneTable),
+    (
+        "switch_rates_1m_v2",
+        Resolution::Minute,
+        OldLayout::OneTable,
+    ),
 ];
+/// Bytes of a port's entry in [`OldLayout::SwitchFirst`].
+const OLD_ENTRY_LEN: usize = 60;
+
 /// How many values a port's entry may hold ([`to_fields`]).
 const FIELDS: usize = 7;
 /// The place of the speed, the one value that may be unknown.
@@ -86,7 +109,9 @@ impl Resolution {
 
     /// The start of a table's span, if the name is one of this resolution's.
     fn table_start(self, name: &str) -> Option<u64> {
-        name.strip_prefix(self.prefix())?.parse().ok()
+        let start = name.strip_prefix(self.prefix())?.parse().ok()?;
+        // Only names this code made: the name is rebuilt from the start.
+        (self.table_name(start) == name).then_some(start)
     }
 }
 
@@ -219,9 +244,23 @@ impl Store {
             .create(path)
             .map_err(|e| err(&e))?;
         let txn = db.begin_write().map_err(|e| err(&e))?;
-        for old in OLD_TABLES {
+        for old in DROPPED_TABLES {
             let def: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new(old);
             txn.delete_table(def).map_err(|e| err(&e))?;
+        }
+        let existing: Vec<String> = txn
+            .list_tables()
+            .map_err(|e| err(&e))?
+            .map(|t| redb::TableHandle::name(&t).to_string())
+            .collect();
+        for (old, resolution, layout) in MIGRATED_TABLES {
+            if existing.iter().any(|n| n == old) {
+                let rows = migrate(&txn, old, resolution, layout).map_err(|e| err(&e))?;
+                info!(
+                    table = old,
+                    rows, "rate history moved to the current layout"
+                );
+            }
         }
         txn.commit().map_err(|e| err(&e))?;
         Ok(Store { db, path: name })
@@ -339,6 +378,60 @@ pub fn spawn_record_writer(store: Arc<Store>) -> mpsc::Sender<RecordWrite> {
         })
         .expect("spawning the record writer thread");
     tx
+}
+
+/// Moves the rows of an earlier layout's table into the current tables and
+/// drops it; returns the rows moved.
+// redb's own error, large but returned once, at open.
+#[allow(clippy::result_large_err)]
+fn migrate(
+    txn: &redb::WriteTransaction,
+    old: &str,
+    resolution: Resolution,
+    layout: OldLayout,
+) -> Result<u64, redb::Error> {
+    let old_def: RatesTable = TableDefinition::new(old);
+    let mut rows = 0;
+    {
+        let from = txn.open_table(old_def)?;
+        // The tables a row may go to, open together: the old rows come in
+        // switch order, so consecutive rows land in different tables.
+        let mut to: HashMap<u64, redb::Table<(u64, u64), &[u8]>> = HashMap::new();
+        let mut entry = Vec::new();
+        for row in from.iter()? {
+            let (k, v) = row?;
+            let ((unix_ms, dpid), value) = match layout {
+                OldLayout::SwitchFirst => {
+                    let (dpid, unix_ms) = k.value();
+                    entry.clear();
+                    for e in v.value().chunks_exact(OLD_ENTRY_LEN) {
+                        let port = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+                        let mut f = [None; FIELDS];
+                        for (field, b) in f.iter_mut().zip(e[4..].chunks_exact(8)) {
+                            *field = Some(f64::from_le_bytes(b.try_into().expect("8 bytes")));
+                        }
+                        // An unknown speed was written as NaN.
+                        f[SPEED] = f[SPEED].filter(|x| !x.is_nan());
+                        encode_entry(port, &from_fields(f), &mut entry);
+                    }
+                    ((unix_ms, dpid), entry.as_slice())
+                }
+                OldLayout::OneTable => (k.value(), v.value()),
+            };
+            let start = unix_ms - unix_ms % resolution.span_ms();
+            let table = match to.entry(start) {
+                std::collections::hash_map::Entry::Occupied(t) => t.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let name = resolution.table_name(unix_ms);
+                    slot.insert(txn.open_table(RatesTable::new(&name))?)
+                }
+            };
+            table.insert((unix_ms, dpid), value)?;
+            rows += 1;
+        }
+    }
+    txn.delete_table(old_def)?;
+    Ok(rows)
 }
 
 /// The starts of a resolution's tables among `tables`, in order.
@@ -541,6 +634,16 @@ mod tests {
         let min = 60_000;
         let span = Resolution::Poll.span_ms();
         assert_eq!(span, 10 * min);
+        // Only names this code makes are taken for its tables.
+        let name = Resolution::Poll.table_name(span + 5);
+        assert_eq!(Resolution::Poll.table_start(&name), Some(span));
+        assert_eq!(Resolution::Minute.table_start(&name), None);
+        for other in [
+            "switch_rates_1s_v3/600000",
+            "switch_rates_1s_v3/+0000000000000600000",
+        ] {
+            assert_eq!(Resolution::Poll.table_start(other), None, "{other}");
+        }
         {
             let store = Store::open(&path).unwrap();
             for t in 0..6u64 {
@@ -589,45 +692,73 @@ mod tests {
     }
 
     #[test]
-    fn tables_of_earlier_layouts_are_dropped_at_open() {
+    fn tables_of_earlier_layouts_are_moved_at_open() {
         let dir = std::env::temp_dir().join(format!("edgeflow-old-{}", std::process::id()));
         let path = dir.join("state.redb");
         std::fs::create_dir_all(&dir).unwrap();
-        let old = ["switch_rates_1s", "switch_rates_1s_v2"];
+        let (a, b) = (PortRef { dpid: 7, port: 1 }, PortRef { dpid: 7, port: 2 });
+        let min = 60_000;
         {
-            // Session 5's layout (fixed-size entries of 60 bytes, keyed by
-            // switch first) and one table per resolution after it.
             let db = Database::create(&path).unwrap();
             let txn = db.begin_write().unwrap();
-            for name in old {
-                let table: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new(name);
-                let mut t = txn.open_table(table).unwrap();
-                t.insert((1, 1000), &[0u8; 60][..]).unwrap();
+            // Session 5's polls: keyed by switch first, entries of 60 bytes
+            // (port, seven f64, NaN for an unknown speed), in two 10-minute
+            // spans.
+            let old: RatesTable = TableDefinition::new("switch_rates_1s");
+            let mut t = txn.open_table(old).unwrap();
+            for (unix_ms, x) in [(min, 1.0), (11 * min, 2.0)] {
+                let mut row = Vec::new();
+                for (port, speed) in [(1u32, 1e7), (2, f64::NAN)] {
+                    row.extend_from_slice(&port.to_le_bytes());
+                    for v in [x, 2.0 * x, 3.0, 4.0, 0.0, 0.5, speed] {
+                        row.extend_from_slice(&f64::to_le_bytes(v));
+                    }
+                }
+                t.insert((7, unix_ms), row.as_slice()).unwrap();
             }
+            drop(t);
+            // This session's minutes before the tables by span.
+            let v2: RatesTable = TableDefinition::new("switch_rates_1m_v2");
+            let mut row = Vec::new();
+            encode_entry(2, &rates(9.0), &mut row);
+            let mut t = txn.open_table(v2).unwrap();
+            t.insert((5 * min, 7), row.as_slice()).unwrap();
+            drop(t);
             txn.commit().unwrap();
         }
         let store = Store::open(&path).unwrap();
+        let polls = |p| {
+            store
+                .rate_history(Resolution::Poll, p, 0..u64::MAX)
+                .unwrap()
+        };
+        let mut expected = PortRates {
+            speed_bps: Some(1e7),
+            ..rates(1.0)
+        };
+        assert_eq!(polls(a)[0], (min, expected));
+        expected.rx_bps = 2.0;
+        expected.tx_bps = 4.0;
+        assert_eq!(polls(a)[1], (11 * min, expected));
+        assert_eq!(
+            polls(b)[1].1.speed_bps,
+            None,
+            "an unknown speed stays unknown"
+        );
+        let minutes = store
+            .rate_history(Resolution::Minute, b, 0..u64::MAX)
+            .unwrap();
+        assert_eq!(minutes, vec![(5 * min, rates(9.0))]);
         let txn = store.db.begin_read().unwrap();
         let names: Vec<String> = txn
             .list_tables()
             .unwrap()
             .map(|t| redb::TableHandle::name(&t).to_string())
             .collect();
-        for name in old {
+        for (name, ..) in MIGRATED_TABLES {
             assert!(!names.iter().any(|n| n == name), "{name} in {names:?}");
         }
         drop(txn);
-        let a = PortRef { dpid: 1, port: 1 };
-        store
-            .append_rates(Resolution::Poll, 1000, &[(a, rates(1.0))])
-            .unwrap();
-        assert_eq!(
-            store
-                .rate_history(Resolution::Poll, a, 0..u64::MAX)
-                .unwrap()
-                .len(),
-            1
-        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
