@@ -87,47 +87,41 @@ where
     }
 }
 
-/// Query parameters whose rejections are JSON errors naming the problem.
-pub struct QueryParams<T>(pub T);
+/// Declares a wrapper of an axum extractor from the request's parts whose
+/// rejections are JSON errors naming the problem.
+macro_rules! json_rejecting {
+    ($(#[$doc:meta])* $name:ident wraps $inner:ident where T: $($bound:tt)+) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+        impl<S, T> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            T: $($bound)+,
+            S: Send + Sync,
+        {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(v)) => Ok(QueryParams(v)),
-            Err(r) => Err(ApiError::new(r.status(), r.body_text())),
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                match $inner::<T>::from_request_parts(parts, state).await {
+                    Ok($inner(v)) => Ok($name(v)),
+                    Err(r) => Err(ApiError::new(r.status(), r.body_text())),
+                }
+            }
         }
-    }
+    };
 }
 
-/// Path segments whose rejections (bad percent-encoding, wrong type) are
-/// JSON errors naming the problem.
-pub struct Segments<T>(pub T);
+json_rejecting! {
+    /// Query parameters (unknown ones refused where the type says so).
+    QueryParams wraps Query where T: serde::de::DeserializeOwned
+}
 
-impl<S, T> axum::extract::FromRequestParts<S> for Segments<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(v)) => Ok(Segments(v)),
-            Err(r) => Err(ApiError::new(r.status(), r.body_text())),
-        }
-    }
+json_rejecting! {
+    /// Path segments (bad percent-encoding, wrong type).
+    Segments wraps Path where T: serde::de::DeserializeOwned + Send
 }
 
 /// The stored rate history, read off the event loop (on a blocking thread).
