@@ -409,6 +409,16 @@ async fn delete_node(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A datapath id from a path segment (hex digits).
+fn parse_dpid(dpid: &str) -> Result<u64, ApiError> {
+    u64::from_str_radix(dpid, 16).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{dpid:?} is not a datapath id (hex digits)"),
+        )
+    })
+}
+
 /// How long a switch has to answer a dump.
 const DUMP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -422,12 +432,7 @@ async fn switch_dump(
     State(s): State<ApiState>,
     Segments(dpid): Segments<String>,
 ) -> Result<Json<model::SwitchDump>, ApiError> {
-    let id = u64::from_str_radix(&dpid, 16).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("{dpid:?} is not a datapath id (hex digits)"),
-        )
-    })?;
+    let id = parse_dpid(&dpid)?;
     let ask = s.ask(|tx| Command::SwitchDump(id, tx));
     match tokio::time::timeout(DUMP_TIMEOUT, ask).await {
         Ok(r) => r.map(Json),
@@ -452,12 +457,13 @@ struct HistoryQuery {
     to: Option<u64>,
 }
 
-/// The longest window one query may ask for: 6 hours of polls (21,600 at
-/// one a second), 31 days of minutes (44,640).
-fn longest_window_ms(resolution: model::HistoryResolution) -> u64 {
+/// The window a query gets by default, and the longest one it may ask for:
+/// 5 minutes and 6 hours of polls (21,600 at one a second), a day and 31
+/// days of minutes (44,640).
+fn windows_ms(resolution: model::HistoryResolution) -> (u64, u64) {
     match resolution {
-        model::HistoryResolution::Poll => 6 * 3_600_000,
-        model::HistoryResolution::Minute => 31 * 24 * 3_600_000,
+        model::HistoryResolution::Poll => (5 * 60_000, 6 * 3_600_000),
+        model::HistoryResolution::Minute => (24 * 3_600_000, 31 * 24 * 3_600_000),
     }
 }
 
@@ -479,19 +485,14 @@ async fn port_history(
     QueryParams(q): QueryParams<HistoryQuery>,
 ) -> Result<Json<model::PortHistory>, ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
-    let id = u64::from_str_radix(&dpid, 16)
-        .map_err(|_| bad(format!("{dpid:?} is not a datapath id (hex digits)")))?;
+    let id = parse_dpid(&dpid)?;
     let port_no: u32 = port
         .parse()
         .map_err(|_| bad(format!("{port:?} is not a port number")))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let longest = longest_window_ms(q.resolution);
-    let default_span = match q.resolution {
-        model::HistoryResolution::Poll => 5 * 60_000,
-        model::HistoryResolution::Minute => 24 * 3_600_000,
-    };
+    let (default_span, longest) = windows_ms(q.resolution);
     let (from, to) = match (q.from, q.to) {
         (Some(from), None) => (from, now.min(from.saturating_add(longest))),
         (from, to) => {

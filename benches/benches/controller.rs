@@ -247,7 +247,8 @@ fn polling(c: &mut Criterion) {
     let store = Store::open(&dir.join("state.redb")).expect("a state file in the temp dir");
     // Every round's rows, a minute's averages and expiry once a minute, as
     // the writer thread does; polls are kept 5 minutes rather than an hour,
-    // so that the file stays small (the rows expired a minute are the same).
+    // so that the file stays small (either way a 10-minute table is dropped
+    // every 10 minutes).
     let retention = Retention {
         polls: std::time::Duration::from_secs(300),
         minutes: std::time::Duration::from_secs(7 * 24 * 3600),

@@ -7,12 +7,12 @@
 //! several (the switch sends faster than it is answered) leaves its output
 //! to the writing task, which runs once every connection with input has
 //! handled its own and writes what all of it caused: a burst of reads from
-//! many switches becomes one burst of writes, one per switch. (Writing after every read cost 13 % of the throughput
-//! of switches with 64 PACKET_INs in flight; deferring single messages as
-//! well cost switches that send one at a time about 10 % at p99.) The
-//! controller never waits on a socket. The API's writes arrive as commands;
-//! what they change is stored by the record writer thread before the API
-//! answers.
+//! many switches becomes one burst of writes, one per switch. (Writing
+//! after every read cost 13 % of the throughput of switches with 64
+//! PACKET_INs in flight; deferring single messages as well cost switches
+//! that send one at a time about 10 % at p99.) The controller never waits
+//! on a socket. The API's writes arrive as commands; what they change is
+//! stored by the record writer thread before the API answers.
 
 use crate::controller::{ConnId, Controller};
 use crate::forecasting::Forecasts;
