@@ -87,7 +87,7 @@ def edgeflow_factory(request, clean_mininet):
             print("\n----- edgeflow log tail (%s)%s -----\n%s----- end of edgeflow log -----"
                   % (ctl.logpath, " [process had exited with %s]" % ctl.proc.returncode
                      if died else "", ctl.tail()))
-        else:
+        elif not os.environ.get("EDGEFLOW_KEEP_LOGS"):
             ctl.cleanup()
 
 
