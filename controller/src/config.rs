@@ -70,6 +70,10 @@ pub struct Config {
     pub rebalance_interval_ms: u64,
     /// Factor (at least 1) on the planned background load when weighting paths.
     pub rebalance_headroom: f64,
+    /// A group's path weights change only when that lowers the highest
+    /// utilisation among its links by at least this much (0 to 1; 0.1 is 10
+    /// % of a link's capacity).
+    pub rebalance_min_gain: f64,
     /// Bearer token the API requires (the environment variable
     /// `EDGEFLOW_API_TOKEN` overrides it); none: the API is open.
     pub api_token: Option<String>,
@@ -116,6 +120,7 @@ impl Default for Config {
             multipath_paths: 4,
             rebalance_interval_ms: 10_000,
             rebalance_headroom: 1.0,
+            rebalance_min_gain: 0.1,
             api_token: None,
             api_body_limit_bytes: 4 << 20,
             nodes: Vec::new(),
@@ -193,6 +198,9 @@ impl Config {
         }
         if !(self.rebalance_headroom.is_finite() && self.rebalance_headroom >= 1.0) {
             return bad("rebalance_headroom must be a number of at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.rebalance_min_gain) {
+            return bad("rebalance_min_gain must be a number from 0 to 1");
         }
         if self.api_body_limit_bytes < 1024 {
             return bad("api_body_limit_bytes must be at least 1024");
@@ -286,6 +294,7 @@ impl Config {
                     paths: self.multipath_paths,
                     rebalance: Duration::from_millis(self.rebalance_interval_ms),
                     headroom: self.rebalance_headroom,
+                    min_gain: self.rebalance_min_gain,
                     ..MultipathConfig::default()
                 }),
             },
@@ -362,6 +371,14 @@ mod tests {
             },
             Config {
                 rebalance_headroom: 0.5,
+                ..Config::default()
+            },
+            Config {
+                rebalance_min_gain: f64::NAN,
+                ..Config::default()
+            },
+            Config {
+                rebalance_min_gain: 1.5,
                 ..Config::default()
             },
         ] {

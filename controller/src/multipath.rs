@@ -39,14 +39,17 @@
 //! what placements expect between the two switches, whichever is larger, and
 //! a link's background is its planned load (the larger of the last measured
 //! rate and the forecast) minus the traffic of the groups crossing it.
-//! Weights go to the switch only when one moved by at least 1/20 of the
-//! total, so noise does not churn the groups.
+//! A group's new weights go to the switch only when, by this model, they
+//! lower the highest utilisation among the group's links by at least
+//! [`MultipathConfig::min_gain`] against keeping its weights: changing
+//! weights moves connections between paths, and measurement noise (or a
+//! demand too small to matter) must not churn the groups.
 
 use crate::forwarding::COOKIE_KIND_MASK;
 use crate::outbox::Outbox;
 use crate::session::flow_mod_defaults;
 use crate::topology::{Link, Topology};
-use edgeflow_algorithms::te::{heuristic, quantize, Demand, Network, Path};
+use edgeflow_algorithms::te::{self, heuristic, quantize, Demand, Network, Path, Split};
 use edgeflow_proto::ofp::{
     self, Action, Bucket, FlowMod, FlowModCommand, GroupMod, GroupModCommand, GroupStats,
     GroupType, Instruction, Match, Message, Oxm, OFPVID_PRESENT,
@@ -86,6 +89,10 @@ pub struct MultipathConfig {
     pub headroom: f64,
     /// Sum of the bucket weights of a group.
     pub bucket_total: u16,
+    /// A group takes new weights only when they lower the highest
+    /// utilisation among its links by at least this (0.1: 10 % of the
+    /// link's capacity), so noise in the measured load does not churn it.
+    pub min_gain: f64,
 }
 
 impl Default for MultipathConfig {
@@ -95,6 +102,7 @@ impl Default for MultipathConfig {
             rebalance: Duration::from_secs(10),
             headroom: 1.0,
             bucket_total: 100,
+            min_gain: 0.1,
         }
     }
 }
@@ -727,33 +735,60 @@ impl Multipath {
             .zip(&managed)
             .map(|(p, m)| (p - m).max(0.0))
             .collect();
-        let split = Network::new(cap, background)
+        let solved = Network::new(cap, background)
             .and_then(|n| n.with_headroom(self.config.headroom))
-            .and_then(|net| heuristic::min_mlu(&net, &demands));
-        let split = match split {
+            .and_then(|net| heuristic::min_mlu(&net, &demands).map(|split| (net, split)));
+        let (net, split) = match solved {
             Ok(s) => s,
             Err(e) => {
                 warn!(error = %e, "rebalancing failed; weights unchanged");
                 return;
             }
         };
+        // The weights as the switches would hold them, then what each group
+        // gains on its own links by taking them rather than keeping its own.
         let total = self.config.bucket_total;
-        let mut changed = 0;
-        for (key, ratios) in planned_keys.iter().zip(&split.weights) {
-            let Ok(buckets) = quantize::quantize(ratios, total) else {
-                continue;
-            };
-            let g = self.groups.get_mut(key).expect("planned groups exist");
-            let moved = buckets
-                .weights
+        let fraction = |w: &[u16]| -> Vec<f64> {
+            let sum: f64 = w.iter().map(|&x| f64::from(x)).sum();
+            w.iter().map(|&x| f64::from(x) / sum.max(1.0)).collect()
+        };
+        let proposed: Vec<Option<Vec<u16>>> = split
+            .weights
+            .iter()
+            .map(|ratios| quantize::quantize(ratios, total).ok().map(|b| b.weights))
+            .collect();
+        let current: Vec<Vec<f64>> = planned_keys
+            .iter()
+            .map(|key| fraction(&self.groups[key].weights))
+            .collect();
+        let installed = Split {
+            weights: proposed
                 .iter()
-                .zip(&g.weights)
-                .map(|(a, b)| a.abs_diff(*b))
-                .max()
-                .unwrap_or(0);
-            if moved * 20 >= total && moved > 0 {
-                debug!(src = format!("{:016x}", key.0), dst = format!("{:016x}", key.1), weights = ?buckets.weights, "reweighting");
-                g.weights = buckets.weights;
+                .zip(&current)
+                .map(|(p, c)| p.as_deref().map_or_else(|| c.clone(), fraction))
+                .collect(),
+        };
+        let loads = te::link_loads(&net, &demands, &installed);
+        let mut changed = 0;
+        for (i, (key, weights)) in planned_keys.iter().zip(proposed).enumerate() {
+            let Some(weights) = weights else { continue };
+            let gain = te::bottleneck_gain(
+                &net,
+                &loads,
+                &demands[i],
+                &current[i],
+                &installed.weights[i],
+            );
+            let g = self.groups.get_mut(key).expect("planned groups exist");
+            if weights != g.weights && gain >= self.config.min_gain {
+                debug!(
+                    src = format!("{:016x}", key.0),
+                    dst = format!("{:016x}", key.1),
+                    ?weights,
+                    gain,
+                    "reweighting"
+                );
+                g.weights = weights;
                 out.push(key.0, g.message(GroupModCommand::Modify));
                 changed += 1;
             }

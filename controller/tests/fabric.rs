@@ -746,12 +746,14 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     net.start();
     pingall(&mut net);
     // Load the core-to-pod-3 link of the group's first path with 8 Mbit/s
-    // that no group carries (the sim's links are 10 Mbit/s).
+    // that no group carries (the sim's links are 10 Mbit/s), while the group
+    // carries 7.4 Mbit/s: a quarter of it on that link makes it the busiest
+    // by 1.85 Mbit/s, which no other path needs to carry.
     let hot = group_21_to_28(&net).paths[0].hops[2];
     let (core, port) = (hot.dpid.0, hot.port_no);
     for _ in 0..25 {
-        for flow in 0..64 {
-            let f = net.flow_frame(0, 15, flow);
+        for flow in 0..640 {
+            let f = net.flow_frame_of(0, 15, flow % 64, 1400);
             net.host_sends(0, f);
         }
         let c = net
@@ -791,6 +793,36 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     let buckets = &net.switches[&21].groups[&g.group_id];
     let on_switch: Vec<u16> = buckets.iter().map(|b| b.weight).collect();
     assert_eq!(on_switch, g.paths.iter().map(weight).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_little_background_does_not_churn_the_weights() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    // 0.4 Mbit/s on the group's first path (4 % of its links): the weights
+    // could shift, but no split would lower a link's load by 10 %.
+    let hot = group_21_to_28(&net).paths[0].hops[2];
+    let (core, port) = (hot.dpid.0, hot.port_no);
+    for _ in 0..25 {
+        for flow in 0..64 {
+            let f = net.flow_frame(0, 15, flow);
+            net.host_sends(0, f);
+        }
+        let c = net
+            .switches
+            .get_mut(&core)
+            .unwrap()
+            .counters
+            .entry(port)
+            .or_default();
+        c.3 += 50_000;
+        net.advance(Duration::from_secs(1));
+    }
+    let g = group_21_to_28(&net);
+    assert!(g.paths.iter().all(|p| p.rate_bps > 0.0), "{g:?}");
+    assert!(g.paths.iter().all(|p| p.weight == 25), "{g:?}");
+    assert_eq!(net.ctrl.stats().groups_reweighted, 0);
 }
 
 #[test]

@@ -248,3 +248,40 @@ pub fn mlu(net: &Network, demands: &[Demand], split: &Split) -> f64 {
         .into_iter()
         .fold(0.0, f64::max)
 }
+
+/// How much `proposed` lowers the highest utilisation among the edges of
+/// demand `d`'s paths compared with keeping `current` (both: its fraction
+/// per path), the other demands loading the edges as in `loads`, which
+/// holds `proposed` (from [`link_loads`]). Positive is better; edges outside
+/// `loads` or without capacity are left out.
+pub fn bottleneck_gain(
+    net: &Network,
+    loads: &[f64],
+    d: &Demand,
+    current: &[f64],
+    proposed: &[f64],
+) -> f64 {
+    let mut kept: Vec<(usize, f64)> = Vec::new();
+    for ((p, c), n) in d.paths.iter().zip(current).zip(proposed) {
+        for e in p.edges.iter().map(|e| e.index()) {
+            let Some(&load) = loads.get(e) else { continue };
+            let i = match kept.iter().position(|(k, _)| *k == e) {
+                Some(i) => i,
+                None => {
+                    kept.push((e, load));
+                    kept.len() - 1
+                }
+            };
+            kept[i].1 += d.rate * (c - n);
+        }
+    }
+    let worst = |load: &dyn Fn(usize, f64) -> f64| {
+        kept.iter()
+            .filter_map(|&(e, k)| {
+                let c = *net.capacity.get(e)?;
+                (c > 0.0).then(|| load(e, k) / c)
+            })
+            .fold(0.0, f64::max)
+    };
+    worst(&|_, k| k) - worst(&|e, _| loads[e])
+}

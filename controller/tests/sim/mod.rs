@@ -749,6 +749,12 @@ impl Net {
 
     /// A minimal IPv4 frame (protocol 253, experimental) from one host to another.
     pub fn ip_frame(&self, from: usize, to: usize) -> Vec<u8> {
+        self.ip_frame_of(from, to, 4)
+    }
+
+    /// An IP frame between two hosts with `payload` bytes of payload (at
+    /// least 4).
+    pub fn ip_frame_of(&self, from: usize, to: usize, payload: u16) -> Vec<u8> {
         let (f, t) = (&self.hosts[from], &self.hosts[to]);
         let eth = EthernetRepr {
             dst: t.mac,
@@ -756,8 +762,9 @@ impl Net {
             vlan: None,
             ethertype: 0x0800,
         };
-        let ip = Ipv4Repr::new(f.ip, t.ip, 253, 4);
-        let mut buf = vec![0u8; eth.buffer_len() + ip.buffer_len() + 4];
+        let payload = payload.max(4);
+        let ip = Ipv4Repr::new(f.ip, t.ip, 253, payload);
+        let mut buf = vec![0u8; eth.buffer_len() + ip.buffer_len() + usize::from(payload)];
         eth.emit(&mut buf);
         ip.emit(&mut buf[eth.buffer_len()..]);
         buf
@@ -766,9 +773,14 @@ impl Net {
     /// An IP frame between two hosts whose payload starts with `flow`:
     /// frames of different flows hash apart in a select group.
     pub fn flow_frame(&self, from: usize, to: usize, flow: u16) -> Vec<u8> {
-        let mut f = self.ip_frame(from, to);
-        let n = f.len();
-        f[n - 4..n - 2].copy_from_slice(&flow.to_be_bytes());
+        self.flow_frame_of(from, to, flow, 4)
+    }
+
+    /// [`Net::flow_frame`] with `payload` bytes of payload (at least 4).
+    pub fn flow_frame_of(&self, from: usize, to: usize, flow: u16, payload: u16) -> Vec<u8> {
+        let mut f = self.ip_frame_of(from, to, payload);
+        let at = f.len() - usize::from(payload.max(4));
+        f[at..at + 2].copy_from_slice(&flow.to_be_bytes());
         f
     }
 
