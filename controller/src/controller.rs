@@ -13,6 +13,7 @@ use crate::dump::{self, Dumps};
 use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
+use crate::multipath::LinkLoad;
 use crate::outbox::{Out, Outbox};
 use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
@@ -367,13 +368,13 @@ impl Controller {
             return;
         };
         let (monitor, forecasts) = (&self.monitor, &self.forecasts);
-        let load = |l: Link| {
-            let measured = monitor.rates(l.src).map(|r| r.tx_bps);
-            let forecast = forecasts
+        let load = |l: Link| LinkLoad {
+            sent: monitor.sent(l.src),
+            rate: monitor.rates(l.src).map(|r| r.tx_bps),
+            forecast: forecasts
                 .get(&l.src)
                 .and_then(|f| f.first())
-                .map(|f| f.mean);
-            measured.into_iter().chain(forecast).reduce(f64::max)
+                .map(|f| f.mean),
         };
         let capacity = |l: Link| monitor.rates(l.src).and_then(|r| r.speed_bps);
         mp.rebalance(now, &referenced, load, capacity, &mut out);

@@ -37,8 +37,13 @@
 //! utilisation ([`heuristic::min_mlu`]): each group's demand is what its
 //! buckets carried (group statistics, polled with the port statistics) or
 //! what placements expect between the two switches, whichever is larger, and
-//! a link's background is its planned load (the larger of the last measured
-//! rate and the forecast) minus the traffic of the groups crossing it.
+//! a link's background is its planned load (the larger of the measured rate
+//! and the forecast) minus the traffic of the groups crossing it, and no
+//! more than it was in the previous period. Rates are measured over the
+//! whole period, and the background must last two periods, because Open
+//! vSwitch credits a group's counters up to about half a second after its
+//! ports': over a short window a transfer that starts or speeds up looks
+//! like traffic no group carries.
 //! A group's new weights go to the switch only when, by this model, they
 //! lower the highest utilisation among the group's links by at least
 //! [`MultipathConfig::min_gain`] against keeping its weights: changing
@@ -48,6 +53,7 @@
 use crate::forwarding::COOKIE_KIND_MASK;
 use crate::outbox::Outbox;
 use crate::session::flow_mod_defaults;
+use crate::stats::Counter;
 use crate::topology::{Link, Topology};
 use edgeflow_algorithms::te::{self, heuristic, quantize, Demand, Network, Path, Split};
 use edgeflow_proto::ofp::{
@@ -214,6 +220,13 @@ struct Group {
     weights: Vec<u16>,
     /// Byte counters per bucket at the last statistics reply, and when.
     counted: Option<(Instant, Vec<u64>)>,
+    /// Bytes per bucket since the group was made, summed from the counters'
+    /// increments (the switch clears them when the group is modified), and
+    /// when they were last counted.
+    carried: (Option<Instant>, Vec<u64>),
+    /// `carried` as it was at the last rebalancing: the start of the window
+    /// the next one measures.
+    mark: (Option<Instant>, Vec<u64>),
     /// Measured rate per bucket, bit/s.
     rates: Vec<f64>,
     /// Rebalancing periods in a row without a flow using the group or traffic through it.
@@ -221,6 +234,20 @@ struct Group {
 }
 
 impl Group {
+    /// Rate per bucket since the last rebalancing, bit/s; the latest poll's
+    /// for a bucket without such a window.
+    fn window_rates(&self) -> Vec<f64> {
+        let ((Some(t0), start), (Some(t1), end)) = (&self.mark, &self.carried) else {
+            return self.rates.clone();
+        };
+        let counter = |at: Instant, bytes: u64| Counter { at, bytes };
+        end.iter()
+            .zip(start)
+            .zip(&self.rates)
+            .map(|((&e, &s), &r)| counter(*t1, e).rate_since(&counter(*t0, s)).unwrap_or(r))
+            .collect()
+    }
+
     /// The group's ADD or MODIFY.
     fn message(&self, command: GroupModCommand) -> Message {
         Message::GroupMod(GroupMod {
@@ -312,6 +339,17 @@ pub struct GroupView {
     pub paths: Vec<PathView>,
 }
 
+/// What rebalancing needs to know of one direction of a link.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LinkLoad {
+    /// Bytes sent into it, as of the latest statistics reply.
+    pub sent: Option<Counter>,
+    /// The latest measured rate, bit/s: used until there is a window.
+    pub rate: Option<f64>,
+    /// The forecast rate, bit/s.
+    pub forecast: Option<f64>,
+}
+
 /// The groups and path tags installed in the fabric.
 #[derive(Debug)]
 pub struct Multipath {
@@ -325,6 +363,11 @@ pub struct Multipath {
     version: u64,
     /// Expected rate per (ingress, egress) from placements, bit/s.
     planned: BTreeMap<(u64, u64), f64>,
+    /// The bytes each link had sent at the last rebalancing.
+    link_marks: HashMap<Link, Counter>,
+    /// Each link's traffic that no group carried, measured at the last
+    /// rebalancing, bit/s.
+    link_background: HashMap<Link, f64>,
     /// Counters.
     pub stats: MultipathStats,
 }
@@ -340,6 +383,8 @@ impl Multipath {
             next_rebalance: None,
             version: 0,
             planned: BTreeMap::new(),
+            link_marks: HashMap::new(),
+            link_background: HashMap::new(),
             stats: MultipathStats::default(),
         }
     }
@@ -399,12 +444,15 @@ impl Multipath {
         let weights = quantize::quantize(&ratios, self.config.bucket_total)
             .map(|b| b.weights)
             .unwrap_or_else(|_| vec![1; paths.len()]);
+        let n = paths.len();
         Group {
             id,
-            rates: vec![0.0; paths.len()],
+            rates: vec![0.0; n],
             paths,
             weights,
             counted: None,
+            carried: (None, vec![0; n]),
+            mark: (None, vec![0; n]),
             idle: 0,
         }
     }
@@ -565,8 +613,9 @@ impl Multipath {
     }
 
     /// A group-statistics reply from `dpid`: bucket byte counters become
-    /// rates. A counter that went backwards, or a bucket list that changed,
-    /// starts a new baseline.
+    /// rates. A counter below its last value started again from zero (Open
+    /// vSwitch clears a group's counters when the group is modified); a
+    /// bucket list that changed starts a new baseline.
     pub fn group_stats(&mut self, dpid: u64, now: Instant, stats: &[GroupStats]) {
         for s in stats {
             let Some(g) = self
@@ -583,15 +632,20 @@ impl Multipath {
                 continue;
             }
             if let Some((then, prev)) = &g.counted {
+                let sent: Vec<u64> = bytes
+                    .iter()
+                    .zip(prev)
+                    .map(|(b, p)| b.checked_sub(*p).unwrap_or(*b))
+                    .collect();
                 let dt = now.saturating_duration_since(*then).as_secs_f64();
-                if dt > 0.0 && prev.len() == bytes.len() {
-                    g.rates = bytes
-                        .iter()
-                        .zip(prev)
-                        .map(|(b, p)| b.checked_sub(*p).map_or(0.0, |d| d as f64 * 8.0 / dt))
-                        .collect();
+                if dt > 0.0 {
+                    g.rates = sent.iter().map(|&d| d as f64 * 8.0 / dt).collect();
+                }
+                for (total, d) in g.carried.1.iter_mut().zip(&sent) {
+                    *total += d;
                 }
             }
+            g.carried.0 = Some(now);
             g.counted = Some((now, bytes));
         }
     }
@@ -612,9 +666,6 @@ impl Multipath {
         self.next_rebalance.filter(|_| !self.groups.is_empty())
     }
 
-    /// Recomputes the weights if a rebalancing period has passed. `load(l)`
-    /// is the planned load of a link and `capacity(l)` its capacity, in
-    /// bit/s; groups crossing a link of unknown capacity keep their weights.
     /// Whether [`Multipath::rebalance`] has work to do at `now`.
     pub fn rebalance_due(&self, now: Instant) -> bool {
         self.next_rebalance.is_none_or(|t| now >= t)
@@ -664,12 +715,17 @@ impl Multipath {
     }
 
     /// Every rebalancing period: removes unused groups (see
-    /// [`Multipath::collect_unused`]), then recomputes the weights.
+    /// [`Multipath::collect_unused`]), then recomputes the weights from what
+    /// `load(l)` says of each link and `capacity(l)` (bit/s); groups crossing
+    /// a link of unknown capacity keep their weights. Rates are measured
+    /// over the whole period, links' and groups' alike: a switch credits a
+    /// group's counters later than its ports', so over one poll a transfer
+    /// that starts or moves shows as traffic the groups do not carry.
     pub fn rebalance(
         &mut self,
         now: Instant,
         referenced: &HashSet<u32>,
-        load: impl Fn(Link) -> Option<f64>,
+        load: impl Fn(Link) -> LinkLoad,
         capacity: impl Fn(Link) -> Option<f64>,
         out: &mut Outbox,
     ) {
@@ -691,21 +747,32 @@ impl Multipath {
         let mut managed = Vec::new();
         let mut demands = Vec::new();
         let mut planned_keys = Vec::new();
+        let mut marks = HashMap::new();
+        let mut edge_links = Vec::new();
         for key in keys {
             let g = &self.groups[&key];
             let links = g.paths.iter().flat_map(|p| &p.links);
             if links.clone().any(|l| capacity(*l).is_none_or(|c| c <= 0.0)) {
                 continue;
             }
+            let rates = g.window_rates();
             let mut paths = Vec::with_capacity(g.paths.len());
-            for (p, rate) in g.paths.iter().zip(&g.rates) {
+            for (p, rate) in g.paths.iter().zip(&rates) {
                 let edges = p
                     .links
                     .iter()
                     .map(|l| {
                         let e = *index.entry(*l).or_insert_with(|| {
+                            let now = load(*l);
+                            let measured = match (now.sent, self.link_marks.get(l)) {
+                                (Some(end), Some(start)) => end.rate_since(start).or(now.rate),
+                                _ => now.rate,
+                            };
+                            marks.extend(now.sent.map(|c| (*l, c)));
+                            edge_links.push(*l);
                             cap.push(capacity(*l).unwrap_or(0.0));
-                            planned.push(load(*l).unwrap_or(0.0).max(0.0));
+                            planned
+                                .push(measured.into_iter().chain(now.forecast).fold(0.0, f64::max));
                             managed.push(0.0);
                             cap.len() - 1
                         });
@@ -721,8 +788,7 @@ impl Multipath {
             demands.push(Demand {
                 src: NodeIndex::new(0),
                 dst: NodeIndex::new(0),
-                rate: g
-                    .rates
+                rate: rates
                     .iter()
                     .sum::<f64>()
                     .max(self.planned.get(&key).copied().unwrap_or(0.0)),
@@ -730,11 +796,24 @@ impl Multipath {
             });
             planned_keys.push(key);
         }
-        let background: Vec<f64> = planned
+        self.link_marks = marks;
+        for g in self.groups.values_mut() {
+            g.mark = g.carried.clone();
+        }
+        // Traffic no group carries counts only as far as it was there in the
+        // previous period too: the switch credits groups later than ports,
+        // so a transfer that starts or speeds up shows for a period as
+        // traffic no group carries.
+        let unmanaged: HashMap<Link, f64> = edge_links
             .iter()
-            .zip(&managed)
-            .map(|(p, m)| (p - m).max(0.0))
+            .zip(planned.iter().zip(&managed))
+            .map(|(l, (p, m))| (*l, (p - m).max(0.0)))
             .collect();
+        let background: Vec<f64> = edge_links
+            .iter()
+            .map(|l| unmanaged[l].min(self.link_background.get(l).copied().unwrap_or(0.0)))
+            .collect();
+        self.link_background = unmanaged;
         let solved = Network::new(cap, background)
             .and_then(|n| n.with_headroom(self.config.headroom))
             .and_then(|net| heuristic::min_mlu(&net, &demands).map(|split| (net, split)));
@@ -781,11 +860,23 @@ impl Multipath {
             );
             let g = self.groups.get_mut(key).expect("planned groups exist");
             if weights != g.weights && gain >= self.config.min_gain {
+                let d = &demands[i];
+                // The background each path crosses at its busiest link, Mbit/s.
+                let background: Vec<String> = d
+                    .paths
+                    .iter()
+                    .map(|p| {
+                        let b = p.edges.iter().map(|e| net.background()[e.index()]);
+                        format!("{:.2}", b.fold(0.0, f64::max) / 1e6)
+                    })
+                    .collect();
                 debug!(
                     src = format!("{:016x}", key.0),
                     dst = format!("{:016x}", key.1),
                     ?weights,
                     gain,
+                    demand_mbps = d.rate / 1e6,
+                    ?background,
                     "reweighting"
                 );
                 g.weights = weights;

@@ -71,6 +71,26 @@ impl Sample {
     }
 }
 
+/// A byte counter as read at a time: the rate over a window of any length
+/// is the difference of two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    /// When the reply carrying it arrived.
+    pub at: Instant,
+    /// Bytes counted.
+    pub bytes: u64,
+}
+
+impl Counter {
+    /// Bit/s from `start` to this reading; None when no time passed or the
+    /// counter went backwards (reset).
+    pub fn rate_since(&self, start: &Counter) -> Option<f64> {
+        let dt = self.at.saturating_duration_since(start.at).as_secs_f64();
+        let bytes = self.bytes.checked_sub(start.bytes)?;
+        (dt > 0.0).then(|| bytes as f64 * 8.0 / dt)
+    }
+}
+
 /// Elapsed time between two samples: the switch's own clock (the port's
 /// duration) when it advanced, else the controller's.
 fn elapsed(prev: &Sample, cur: &Sample) -> Option<f64> {
@@ -333,6 +353,15 @@ impl Monitor {
     pub fn rates(&self, port: PortRef) -> Option<&PortRates> {
         let sw = self.switches.get(&port.dpid)?;
         sw.ports.get(port.port)?.rates.as_ref()
+    }
+
+    /// The bytes a port has sent, as of its switch's latest reply.
+    pub fn sent(&self, port: PortRef) -> Option<Counter> {
+        let last = &self.switches.get(&port.dpid)?.ports.get(port.port)?.last;
+        Some(Counter {
+            at: last.at,
+            bytes: last.tx_bytes,
+        })
     }
 }
 

@@ -740,6 +740,32 @@ fn cut_link_moves_a_groups_traffic_at_once() {
     }
 }
 
+/// One second of traffic from host 0 to host 15 through the group of switch
+/// 21 for 28: `frames` frames of `payload` bytes spread over 64 flows, and
+/// `background` bytes that no group carries sent out of `hot` (a switch
+/// and port).
+fn second_with_background(
+    net: &mut Net,
+    frames: u16,
+    payload: u16,
+    hot: (u64, u32),
+    background: u64,
+) {
+    for flow in 0..frames {
+        let f = net.flow_frame_of(0, 15, flow % 64, payload);
+        net.host_sends(0, f);
+    }
+    let c = net
+        .switches
+        .get_mut(&hot.0)
+        .unwrap()
+        .counters
+        .entry(hot.1)
+        .or_default();
+    c.3 += background;
+    net.advance(Duration::from_secs(1));
+}
+
 #[test]
 fn background_load_on_a_path_moves_the_groups_weight_away() {
     let mut net = fat_tree();
@@ -752,19 +778,7 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     let hot = group_21_to_28(&net).paths[0].hops[2];
     let (core, port) = (hot.dpid.0, hot.port_no);
     for _ in 0..25 {
-        for flow in 0..640 {
-            let f = net.flow_frame_of(0, 15, flow % 64, 1400);
-            net.host_sends(0, f);
-        }
-        let c = net
-            .switches
-            .get_mut(&core)
-            .unwrap()
-            .counters
-            .entry(port)
-            .or_default();
-        c.3 += 1_000_000;
-        net.advance(Duration::from_secs(1));
+        second_with_background(&mut net, 640, 1400, (core, port), 1_000_000);
     }
     let g = group_21_to_28(&net);
     let weight = |p: &edgeflow_api::model::WeightedPath| p.weight;
@@ -796,6 +810,32 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
 }
 
 #[test]
+fn a_groups_rates_outlast_the_counters_a_modify_clears() {
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    // Background moves the weights (a MODIFY, which clears the switch's
+    // bucket counters); the group goes on carrying 7.4 Mbit/s all along.
+    let hot = group_21_to_28(&net).paths[0].hops[2];
+    let mut carried = Vec::new();
+    for _ in 0..25 {
+        second_with_background(&mut net, 640, 1400, (hot.dpid.0, hot.port_no), 1_000_000);
+        if net.ctrl.stats().groups_reweighted > 0 {
+            let g = group_21_to_28(&net);
+            carried.push(g.paths.iter().map(|p| p.rate_bps).sum::<f64>());
+        }
+    }
+    assert!(
+        carried.len() > 3,
+        "the weights moved early enough: {carried:?}"
+    );
+    assert!(
+        carried.iter().all(|r| (6e6..8e6).contains(r)),
+        "measured after the MODIFY, Mbit/s: {carried:?}"
+    );
+}
+
+#[test]
 fn a_little_background_does_not_churn_the_weights() {
     let mut net = fat_tree();
     net.start();
@@ -803,26 +843,43 @@ fn a_little_background_does_not_churn_the_weights() {
     // 0.4 Mbit/s on the group's first path (4 % of its links): the weights
     // could shift, but no split would lower a link's load by 10 %.
     let hot = group_21_to_28(&net).paths[0].hops[2];
-    let (core, port) = (hot.dpid.0, hot.port_no);
     for _ in 0..25 {
-        for flow in 0..64 {
-            let f = net.flow_frame(0, 15, flow);
-            net.host_sends(0, f);
-        }
-        let c = net
-            .switches
-            .get_mut(&core)
-            .unwrap()
-            .counters
-            .entry(port)
-            .or_default();
-        c.3 += 50_000;
-        net.advance(Duration::from_secs(1));
+        second_with_background(&mut net, 64, 4, (hot.dpid.0, hot.port_no), 50_000);
     }
     let g = group_21_to_28(&net);
     assert!(g.paths.iter().all(|p| p.rate_bps > 0.0), "{g:?}");
+    assert_weights_never_moved(&net);
+}
+
+/// The group of switch 21 for 28 kept its equal weights all along.
+fn assert_weights_never_moved(net: &Net) {
+    let g = group_21_to_28(net);
     assert!(g.paths.iter().all(|p| p.weight == 25), "{g:?}");
     assert_eq!(net.ctrl.stats().groups_reweighted, 0);
+}
+
+#[test]
+fn group_counters_that_trail_the_ports_are_not_mistaken_for_background() {
+    let mut net = fat_tree();
+    net.switches.get_mut(&21).unwrap().late_group_stats = true;
+    net.start();
+    pingall(&mut net);
+    // One transfer at 4.5 Mbit/s for a second, then 9 for two, and again:
+    // when it speeds up, its path's ports count 9 while the group, one poll
+    // late, counts 4.5: over that poll it looks like 4.5 Mbit/s of
+    // background on the path. Rebalancing every 10 s meets every phase of
+    // the 3-s cycle.
+    for second in 0..40 {
+        let frames = if second % 3 == 0 { 392 } else { 784 };
+        for _ in 0..frames {
+            let f = net.flow_frame_of(0, 15, 7, 1400);
+            net.host_sends(0, f);
+        }
+        net.advance(Duration::from_secs(1));
+    }
+    let g = group_21_to_28(&net);
+    assert!(g.paths.iter().any(|p| p.rate_bps > 4e6), "{g:?}");
+    assert_weights_never_moved(&net);
 }
 
 #[test]

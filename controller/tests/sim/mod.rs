@@ -86,6 +86,12 @@ pub struct SimSwitch {
     pub counters: BTreeMap<u32, (u64, u64, u64, u64)>,
     /// Group statistics requests go unanswered.
     pub mute_group_stats: bool,
+    /// Group statistics report the bucket counters as they were at the
+    /// previous request: Open vSwitch credits groups when it revalidates its
+    /// datapath flows, after its port counters have moved.
+    pub late_group_stats: bool,
+    /// The bucket counters at the last group statistics request.
+    bucket_bytes_then: BTreeMap<u32, Vec<u64>>,
 }
 
 fn port(no: u32) -> Port {
@@ -190,8 +196,10 @@ impl SimSwitch {
 
     fn apply_group_mod(&mut self, gm: &ofp::GroupMod) {
         match gm.command {
+            // Open vSwitch clears a group's counters when it is modified.
             GroupModCommand::Add | GroupModCommand::Modify => {
                 self.groups.insert(gm.group_id, gm.buckets.clone());
+                self.bucket_bytes.remove(&gm.group_id);
             }
             GroupModCommand::Delete => {
                 self.groups.remove(&gm.group_id);
@@ -320,6 +328,8 @@ impl Net {
                     packet_ins: 0,
                     counters: BTreeMap::new(),
                     mute_group_stats: false,
+                    late_group_stats: false,
+                    bucket_bytes_then: BTreeMap::new(),
                 },
             );
             net.by_conn.insert(100 + i as u64, dpid);
@@ -491,11 +501,17 @@ impl Net {
             Message::MultipartRequest(r)
                 if matches!(r.body, MultipartRequestBody::Group { .. }) && !sw.mute_group_stats =>
             {
+                let now = sw.bucket_bytes.clone();
+                let counted = if sw.late_group_stats {
+                    std::mem::replace(&mut sw.bucket_bytes_then, now)
+                } else {
+                    now
+                };
                 let stats = sw
                     .groups
                     .iter()
                     .map(|(&group_id, buckets)| {
-                        let bytes = sw.bucket_bytes.get(&group_id);
+                        let bytes = counted.get(&group_id);
                         ofp::GroupStats {
                             group_id,
                             ref_count: 0,
