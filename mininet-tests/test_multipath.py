@@ -4,7 +4,11 @@ link-disjoint paths (sA - m1..m4 - sB), every link 10 Mbit/s (htb).
 1. Capacity: 4 host pairs between the sites, 16 TCP connections each, carry
    together at least 3x what one TCP connection gets on one path, measured
    in the same run (sA's select group hashes the 64 connections over the 4
-   paths).
+   paths). The figure is the mean of three draws of 64 new connections:
+   each host shares its own 10 Mbit/s link about evenly among its
+   connections, so the path that drew the most of them fills first and the
+   others are left short. One draw alone fell below 3x now and then (14
+   draws on 2026-11-26: 26.9-35.3 Mbit/s, 2.8-3.7x, mean 3.45x).
 2. Rebalancing: with UDP background traffic on the m1 path only (bgA on m1
    to bgB on sB) while the sites exchange TCP traffic, the weight of the m1
    path in sA's group drops within two rebalancing periods of the background
@@ -30,6 +34,8 @@ MIN_RATIO = 3.0
 # Connections per host pair: the select group hashes connections, so the
 # more there are, the more evenly the four paths fill.
 STREAMS = 16
+# Draws of STREAMS connections per pair, averaged (see the module comment).
+DRAWS = 3
 SITE_A, SITE_B, M1 = 0x0A01, 0x0A02, 0x0B01
 
 
@@ -96,15 +102,20 @@ def test_multipath_capacity_and_rebalancing(nets, edgeflow_factory):
 
         # ---- 1. capacity ---------------------------------------------------
         one = harness.iperf3(net, "hA1", "hB1", duration=DURATION)
-        rates, loads = middle_loads(net, lambda: harness.iperf3_parallel(
-            net, site_pairs(), duration=DURATION, streams=STREAMS))
-        total = sum(r or 0 for r in rates)
-        result.update(one_path_mbps=round(one, 2), parallel_mbps=[r and round(r, 2) for r in rates],
-                      total_mbps=round(total, 2), ratio=round(total / one, 2), path_mbps=loads)
-        print("\n[multipath] one connection %.1f Mbit/s; 4 pairs x %d connections %.1f Mbit/s "
-              "(%s; per path %s); ratio %.2f"
-              % (one, STREAMS, total, ["%.1f" % (r or 0) for r in rates], loads, total / one))
-        assert all(rates), "some transfers failed: %s" % rates
+        draws = []
+        for draw in range(DRAWS):
+            rates, loads = middle_loads(net, lambda: harness.iperf3_parallel(
+                net, site_pairs(), duration=DURATION, streams=STREAMS))
+            assert all(rates), "some transfers failed: %s" % rates
+            draws.append({"parallel_mbps": [round(r, 2) for r in rates],
+                          "total_mbps": round(sum(rates), 2), "path_mbps": loads})
+            print("\n[multipath] draw %d: 4 pairs x %d connections %.1f Mbit/s (%s; per path %s)"
+                  % (draw + 1, STREAMS, sum(rates), ["%.1f" % r for r in rates], loads))
+        total = sum(d["total_mbps"] for d in draws) / DRAWS
+        result.update(one_path_mbps=round(one, 2), draws=draws, total_mbps=round(total, 2),
+                      ratio=round(total / one, 2))
+        print("[multipath] one connection %.1f Mbit/s; mean of %d draws %.1f Mbit/s; ratio %.2f"
+              % (one, DRAWS, total, total / one))
         assert total >= MIN_RATIO * one, "%.1f Mbit/s < %.1f x %.1f" % (total, MIN_RATIO, one)
 
         # ---- 2. rebalancing away from a loaded path -------------------------
