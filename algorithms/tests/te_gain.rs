@@ -1,8 +1,9 @@
-//! `bottleneck_gain`: what moving one demand's split buys on its own links.
+//! `bottleneck_gain` and `take_splits`: what moving one demand's split buys
+//! on its own links, and which proposals are taken.
 
 mod te_common;
 
-use edgeflow_algorithms::te::{bottleneck_gain, link_loads, Network, Split};
+use edgeflow_algorithms::te::{bottleneck_gain, link_loads, take_splits, Network, Split};
 use te_common::*;
 
 #[test]
@@ -12,20 +13,20 @@ fn moving_off_a_loaded_link_gains_its_utilisation_drop() {
     let ds = demands(&g, &[(n[0], n[1], 10.0)], 2);
     let net = Network::new(vec![10.0; 4], vec![4.0, 0.0, 0.0, 0.0]).unwrap();
     let first = ds[0].paths[0].edges[0].index();
-    let bg_first = if first == 0 { [0.3, 0.7] } else { [0.7, 0.3] };
-    let proposed = Split {
-        weights: vec![bg_first.to_vec()],
+    let off_loaded = if first == 0 { [0.3, 0.7] } else { [0.7, 0.3] };
+    let half = Split {
+        weights: vec![vec![0.5, 0.5]],
     };
-    let loads = link_loads(&net, &ds, &proposed);
-    let gain = bottleneck_gain(&net, &loads, &ds[0], &[0.5, 0.5], &proposed.weights[0]);
+    let loads = link_loads(&net, &ds, &half);
+    let gain = bottleneck_gain(&net, &loads, &ds[0], &[0.5, 0.5], &off_loaded);
     // Half and half: 4 + 5 = 9 on the loaded link (0.9); proposed: 7 on both (0.7).
     assert!((gain - 0.2).abs() < 1e-9, "gain {gain}");
     // The reverse move loses as much.
-    let back = Split {
-        weights: vec![vec![0.5, 0.5]],
+    let moved = Split {
+        weights: vec![off_loaded.to_vec()],
     };
-    let loads = link_loads(&net, &ds, &back);
-    let loss = bottleneck_gain(&net, &loads, &ds[0], &proposed.weights[0], &[0.5, 0.5]);
+    let loads = link_loads(&net, &ds, &moved);
+    let loss = bottleneck_gain(&net, &loads, &ds[0], &off_loaded, &[0.5, 0.5]);
     assert!((loss + 0.2).abs() < 1e-9, "loss {loss}");
 }
 
@@ -34,12 +35,14 @@ fn a_small_demand_gains_little_whatever_its_split() {
     let (g, n) = graph(2, &[(0, 1), (0, 1)]);
     let ds = demands(&g, &[(n[0], n[1], 0.2)], 2);
     let net = Network::new(vec![10.0; 4], vec![0.5, 0.0, 0.0, 0.0]).unwrap();
-    let proposed = Split {
-        weights: vec![vec![0.0, 1.0]],
+    let half = Split {
+        weights: vec![vec![0.5, 0.5]],
     };
-    let loads = link_loads(&net, &ds, &proposed);
-    let gain = bottleneck_gain(&net, &loads, &ds[0], &[0.5, 0.5], &proposed.weights[0]);
-    assert!(gain.abs() <= 0.02, "gain {gain}");
+    let loads = link_loads(&net, &ds, &half);
+    for proposed in [[0.0, 1.0], [1.0, 0.0]] {
+        let gain = bottleneck_gain(&net, &loads, &ds[0], &[0.5, 0.5], &proposed);
+        assert!(gain.abs() <= 0.02, "gain {gain}");
+    }
 }
 
 #[test]
@@ -54,5 +57,37 @@ fn identical_splits_gain_nothing() {
     assert_eq!(
         bottleneck_gain(&net, &loads, &ds[0], &[0.6, 0.4], &[0.6, 0.4]),
         0.0
+    );
+}
+
+#[test]
+fn a_proposal_is_judged_with_the_proposals_taken_before_it() {
+    // Two demands of 4 on the first of two parallel links (2 of background
+    // there, 4 on the second). Either alone gains by moving to the second
+    // link; both together would overload it, so only one moves.
+    let (g, n) = graph(2, &[(0, 1), (0, 1)]);
+    let ds = demands(&g, &[(n[0], n[1], 4.0), (n[0], n[1], 4.0)], 2);
+    let first = ds[0].paths[0].edges[0].index();
+    let (stay, go) = if first == 0 {
+        ([1.0, 0.0], [0.0, 1.0])
+    } else {
+        ([0.0, 1.0], [1.0, 0.0])
+    };
+    let net = Network::new(vec![10.0; 4], vec![2.0, 0.0, 4.0, 0.0]).unwrap();
+    let current = Split {
+        weights: vec![stay.to_vec(), stay.to_vec()],
+    };
+    let proposed = Split {
+        weights: vec![go.to_vec(), go.to_vec()],
+    };
+    let taken = take_splits(&net, &ds, &current, &proposed, 0.1);
+    assert_eq!(taken.iter().filter(|t| t.is_some()).count(), 1, "{taken:?}");
+    let gain = taken.iter().flatten().next().unwrap();
+    // 10 on the first link (1.0) becomes 6 and 8 (0.8).
+    assert!((gain - 0.2).abs() < 1e-9, "gain {gain}");
+    // Nothing is taken that gains nothing, whatever the threshold.
+    assert_eq!(
+        take_splits(&net, &ds, &current, &current, 0.0),
+        vec![None, None]
     );
 }

@@ -346,8 +346,8 @@ impl Controller {
     }
 
     /// Recomputes the multipath weights when a rebalancing period has
-    /// passed. A link's planned load is the larger of its last measured rate
-    /// and its forecast for the next step: a burst now is not forgotten for
+    /// passed. A link's planned load is the larger of its rate over the
+    /// period and its forecast for the next step: a burst now is not forgotten for
     /// a forecast of calmer averages, and a rise the forecast sees coming is
     /// made room for.
     fn rebalance(&mut self, now: Instant) {

@@ -46,9 +46,13 @@
 //! like traffic no group carries.
 //! A group's new weights go to the switch only when, by this model, they
 //! lower the highest utilisation among the group's links by at least
-//! [`MultipathConfig::min_gain`] against keeping its weights: changing
-//! weights moves connections between paths, and measurement noise (or a
-//! demand too small to matter) must not churn the groups.
+//! [`MultipathConfig::min_gain`] against keeping its weights, the groups
+//! judged one at a time, largest gain first, each against the weights of the
+//! others as they stand ([`te::take_splits`]): changing weights moves
+//! connections between paths, and measurement noise (or a demand too small
+//! to matter) must not churn the groups. The threshold is a share of
+//! capacity, so a group too small to move its busiest link by that much
+//! keeps its weights even on an overloaded link.
 
 use crate::forwarding::COOKIE_KIND_MASK;
 use crate::outbox::Outbox;
@@ -644,8 +648,13 @@ impl Multipath {
                 for (total, d) in g.carried.1.iter_mut().zip(&sent) {
                     *total += d;
                 }
+                g.carried.0 = Some(now);
+            } else {
+                // A new baseline: the next window starts here, not before
+                // the time that went uncounted.
+                g.carried.0 = Some(now);
+                g.mark = g.carried.clone();
             }
-            g.carried.0 = Some(now);
             g.counted = Some((now, bytes));
         }
     }
@@ -732,7 +741,17 @@ impl Multipath {
         match self.next_rebalance {
             Some(t) if now < t => return,
             None => {
+                // The first period's windows start now.
                 self.next_rebalance = Some(now + self.config.rebalance);
+                for g in self.groups.values_mut() {
+                    g.mark = g.carried.clone();
+                }
+                let links = self
+                    .groups
+                    .values()
+                    .flat_map(|g| &g.paths)
+                    .flat_map(|p| &p.links);
+                self.link_marks = links.filter_map(|l| Some((*l, load(*l).sent?))).collect();
                 return;
             }
             _ => {}
@@ -763,16 +782,20 @@ impl Multipath {
                     .iter()
                     .map(|l| {
                         let e = *index.entry(*l).or_insert_with(|| {
-                            let now = load(*l);
-                            let measured = match (now.sent, self.link_marks.get(l)) {
-                                (Some(end), Some(start)) => end.rate_since(start).or(now.rate),
-                                _ => now.rate,
+                            let link = load(*l);
+                            let measured = match (link.sent, self.link_marks.get(l)) {
+                                (Some(end), Some(start)) => end.rate_since(start).or(link.rate),
+                                _ => link.rate,
                             };
-                            marks.extend(now.sent.map(|c| (*l, c)));
+                            marks.extend(link.sent.map(|c| (*l, c)));
                             edge_links.push(*l);
                             cap.push(capacity(*l).unwrap_or(0.0));
-                            planned
-                                .push(measured.into_iter().chain(now.forecast).fold(0.0, f64::max));
+                            planned.push(
+                                measured
+                                    .into_iter()
+                                    .chain(link.forecast)
+                                    .fold(0.0, f64::max),
+                            );
                             managed.push(0.0);
                             cap.len() - 1
                         });
@@ -824,8 +847,8 @@ impl Multipath {
                 return;
             }
         };
-        // The weights as the switches would hold them, then what each group
-        // gains on its own links by taking them rather than keeping its own.
+        // The weights as the switches would hold them, then which groups
+        // take them (see `te::take_splits`).
         let total = self.config.bucket_total;
         let fraction = |w: &[u16]| -> Vec<f64> {
             let sum: f64 = w.iter().map(|&x| f64::from(x)).sum();
@@ -847,19 +870,15 @@ impl Multipath {
                 .map(|(p, c)| p.as_deref().map_or_else(|| c.clone(), fraction))
                 .collect(),
         };
-        let loads = te::link_loads(&net, &demands, &installed);
+        let current = Split { weights: current };
+        let taken = te::take_splits(&net, &demands, &current, &installed, self.config.min_gain);
         let mut changed = 0;
         for (i, (key, weights)) in planned_keys.iter().zip(proposed).enumerate() {
-            let Some(weights) = weights else { continue };
-            let gain = te::bottleneck_gain(
-                &net,
-                &loads,
-                &demands[i],
-                &current[i],
-                &installed.weights[i],
-            );
+            let (Some(weights), Some(gain)) = (weights, taken[i]) else {
+                continue;
+            };
             let g = self.groups.get_mut(key).expect("planned groups exist");
-            if weights != g.weights && gain >= self.config.min_gain {
+            if weights != g.weights {
                 let d = &demands[i];
                 // The background each path crosses at its busiest link, Mbit/s.
                 let background: Vec<String> = d

@@ -837,18 +837,30 @@ fn a_groups_rates_outlast_the_counters_a_modify_clears() {
 
 #[test]
 fn a_little_background_does_not_churn_the_weights() {
-    let mut net = fat_tree();
-    net.start();
-    pingall(&mut net);
-    // 0.4 Mbit/s on the group's first path (4 % of its links): the weights
-    // could shift, but no split would lower a link's load by 10 %.
-    let hot = group_21_to_28(&net).paths[0].hops[2];
-    for _ in 0..25 {
-        second_with_background(&mut net, 64, 4, (hot.dpid.0, hot.port_no), 50_000);
+    // 2.5 Mbit/s on a core link of the group's first path, under a group
+    // carrying 30 kbit/s (as the ACKs of a transfer) and one carrying 7.4
+    // Mbit/s. With the second, that link is the group's busiest (2.5 + 1.85
+    // Mbit/s against 3.7 on each first hop). The weights could shift, but no
+    // split would lower the busiest link of either group by 10 % of its
+    // capacity.
+    for (frames, payload) in [(64, 4), (640, 1400)] {
+        let mut net = fat_tree();
+        net.start();
+        pingall(&mut net);
+        let hot = group_21_to_28(&net).paths[0].hops[2];
+        for _ in 0..25 {
+            second_with_background(
+                &mut net,
+                frames,
+                payload,
+                (hot.dpid.0, hot.port_no),
+                312_500,
+            );
+        }
+        let g = group_21_to_28(&net);
+        assert!(g.paths.iter().all(|p| p.rate_bps > 0.0), "{g:?}");
+        assert_weights_never_moved(&net);
     }
-    let g = group_21_to_28(&net);
-    assert!(g.paths.iter().all(|p| p.rate_bps > 0.0), "{g:?}");
-    assert_weights_never_moved(&net);
 }
 
 /// The group of switch 21 for 28 kept its equal weights all along.

@@ -249,11 +249,11 @@ pub fn mlu(net: &Network, demands: &[Demand], split: &Split) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// How much `proposed` lowers the highest utilisation among the edges of
-/// demand `d`'s paths compared with keeping `current` (both: its fraction
-/// per path), the other demands loading the edges as in `loads`, which
-/// holds `proposed` (from [`link_loads`]). Positive is better; edges outside
-/// `loads` or without capacity are left out.
+/// How much moving demand `d` from its `current` split to `proposed` (its
+/// fraction per path) lowers the highest utilisation among the edges of its
+/// paths, the edges loaded as in `loads` (from [`link_loads`], with
+/// `current` for this demand). Positive is better; edges outside `loads` or
+/// without capacity are left out.
 pub fn bottleneck_gain(
     net: &Network,
     loads: &[f64],
@@ -261,27 +261,72 @@ pub fn bottleneck_gain(
     current: &[f64],
     proposed: &[f64],
 ) -> f64 {
-    let mut kept: Vec<(usize, f64)> = Vec::new();
+    let mut moved: Vec<(usize, f64)> = Vec::new();
     for ((p, c), n) in d.paths.iter().zip(current).zip(proposed) {
         for e in p.edges.iter().map(|e| e.index()) {
             let Some(&load) = loads.get(e) else { continue };
-            let i = match kept.iter().position(|(k, _)| *k == e) {
+            let i = match moved.iter().position(|(k, _)| *k == e) {
                 Some(i) => i,
                 None => {
-                    kept.push((e, load));
-                    kept.len() - 1
+                    moved.push((e, load));
+                    moved.len() - 1
                 }
             };
-            kept[i].1 += d.rate * (c - n);
+            moved[i].1 += d.rate * (n - c);
         }
     }
     let worst = |load: &dyn Fn(usize, f64) -> f64| {
-        kept.iter()
-            .filter_map(|&(e, k)| {
+        moved
+            .iter()
+            .filter_map(|&(e, m)| {
                 let c = *net.capacity.get(e)?;
-                (c > 0.0).then(|| load(e, k) / c)
+                (c > 0.0).then(|| load(e, m) / c)
             })
             .fold(0.0, f64::max)
     };
-    worst(&|_, k| k) - worst(&|e, _| loads[e])
+    worst(&|e, _| loads[e]) - worst(&|_, m| m)
+}
+
+/// Which demands take their `proposed` split rather than keeping their
+/// `current` one, with the gain of each that does. Demands are judged one at
+/// a time, the largest [`bottleneck_gain`] first, against the loads of the
+/// current splits and of the proposals taken before; a proposal is taken
+/// when it lowers its demand's bottleneck by more than nothing and by at
+/// least `min_gain`.
+pub fn take_splits(
+    net: &Network,
+    demands: &[Demand],
+    current: &Split,
+    proposed: &Split,
+    min_gain: f64,
+) -> Vec<Option<f64>> {
+    let mut loads = link_loads(net, demands, current);
+    let gain = |loads: &[f64], i: usize| {
+        bottleneck_gain(
+            net,
+            loads,
+            &demands[i],
+            &current.weights[i],
+            &proposed.weights[i],
+        )
+    };
+    let mut order: Vec<(usize, f64)> = (0..demands.len()).map(|i| (i, gain(&loads, i))).collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut taken = vec![None; demands.len()];
+    for (i, _) in order {
+        let g = gain(&loads, i);
+        if g > 0.0 && g >= min_gain {
+            let d = &demands[i];
+            let splits = current.weights[i].iter().zip(&proposed.weights[i]);
+            for (p, (c, n)) in d.paths.iter().zip(splits) {
+                for e in &p.edges {
+                    if let Some(l) = loads.get_mut(e.index()) {
+                        *l += d.rate * (n - c);
+                    }
+                }
+            }
+            taken[i] = Some(g);
+        }
+    }
+    taken
 }
