@@ -91,3 +91,41 @@ fn a_proposal_is_judged_with_the_proposals_taken_before_it() {
         vec![None, None]
     );
 }
+
+#[test]
+fn small_demands_relieve_an_overloaded_link_together() {
+    // Twenty demands of 0.5 on the first of two parallel links of 10, which
+    // also carries 5 of background (150 %). Moving one lowers that link by
+    // 0.05 only; moving half of them brings both links to 1.0.
+    let (g, n) = graph(2, &[(0, 1), (0, 1)]);
+    let ds = demands(&g, &vec![(n[0], n[1], 0.5); 20], 2);
+    let first = ds[0].paths[0].edges[0].index();
+    let (stay, go) = if first == 0 {
+        ([1.0, 0.0], [0.0, 1.0])
+    } else {
+        ([0.0, 1.0], [1.0, 0.0])
+    };
+    let net = Network::new(vec![10.0; 4], vec![5.0, 0.0, 0.0, 0.0]).unwrap();
+    let current = Split {
+        weights: vec![stay.to_vec(); 20],
+    };
+    let proposed = Split {
+        weights: (0..20)
+            .map(|i| if i < 10 { go } else { stay }.to_vec())
+            .collect(),
+    };
+    let taken = take_splits(&net, &ds, &current, &proposed, 0.1);
+    assert_eq!(
+        taken.iter().filter(|t| t.is_some()).count(),
+        10,
+        "{taken:?}"
+    );
+    // One alone, against the same threshold, is not taken.
+    let one = Split {
+        weights: (0..20)
+            .map(|i| if i == 0 { go } else { stay }.to_vec())
+            .collect(),
+    };
+    let taken = take_splits(&net, &ds, &current, &one, 0.1);
+    assert!(taken.iter().all(Option::is_none), "{taken:?}");
+}

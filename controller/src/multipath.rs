@@ -50,9 +50,9 @@
 //! judged one at a time, largest gain first, each against the weights of the
 //! others as they stand ([`te::take_splits`]): changing weights moves
 //! connections between paths, and measurement noise (or a demand too small
-//! to matter) must not churn the groups. The threshold is a share of
-//! capacity, so a group too small to move its busiest link by that much
-//! keeps its weights even on an overloaded link.
+//! to matter) must not churn the groups. Groups too small to move their
+//! busiest link by that much alone take their new weights together when,
+//! together, they lower the fabric's highest utilisation by as much.
 
 use crate::forwarding::COOKIE_KIND_MASK;
 use crate::outbox::Outbox;
@@ -101,7 +101,9 @@ pub struct MultipathConfig {
     pub bucket_total: u16,
     /// A group takes new weights only when they lower the highest
     /// utilisation among its links by at least this (0.1: 10 % of the
-    /// link's capacity), so noise in the measured load does not churn it.
+    /// link's capacity), or when all new weights together lower the highest
+    /// utilisation of the fabric by as much, so noise in the measured load
+    /// does not churn it.
     pub min_gain: f64,
 }
 

@@ -292,7 +292,10 @@ pub fn bottleneck_gain(
 /// a time, the largest [`bottleneck_gain`] first, against the loads of the
 /// current splits and of the proposals taken before; a proposal is taken
 /// when it lowers its demand's bottleneck by more than nothing and by at
-/// least `min_gain`.
+/// least `min_gain` — or by more than nothing alone when the proposals
+/// together lower the network's maximum utilisation by `min_gain`, so that
+/// many demands too small to matter one by one can relieve a link
+/// together.
 pub fn take_splits(
     net: &Network,
     demands: &[Demand],
@@ -300,6 +303,8 @@ pub fn take_splits(
     proposed: &Split,
     min_gain: f64,
 ) -> Vec<Option<f64>> {
+    let together = mlu(net, demands, current) - mlu(net, demands, proposed);
+    let min_gain = if together >= min_gain { 0.0 } else { min_gain };
     let mut loads = link_loads(net, demands, current);
     let gain = |loads: &[f64], i: usize| {
         bottleneck_gain(
