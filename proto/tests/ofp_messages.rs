@@ -515,3 +515,20 @@ fn messages_serialize_to_json() {
         "ffffffffffff0000000000010806"
     );
 }
+
+#[test]
+fn masked_l4_ports_decode_as_open_vswitch_sends_them() {
+    // A match of udp and udp_src=0x3/0xf, as `ovs-ofctl -O OpenFlow13
+    // dump-flows` shows a flow an operator added: OpenFlow 1.3 does not mask
+    // ports, Open vSwitch does, and its dumps must not close the session.
+    let bytes = hex("0001 0011 \
+         8000 1401 11 \
+         8000 1f04 0003 000f \
+         0000 0000 0000 00");
+    let (m, rest) = Match::parse(&bytes).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(m.fields, vec![Oxm::IpProto(17), Oxm::UdpSrc(3, Some(0xf))]);
+    let mut again = vec![0u8; m.buffer_len()];
+    m.emit(&mut again);
+    assert_eq!(again, bytes);
+}

@@ -62,6 +62,7 @@ fn raw_oxm() -> impl Strategy<Value = Oxm> {
 
 fn oxm() -> impl Strategy<Value = Oxm> {
     let m64 = || proptest::option::of(any::<u64>());
+    let m16 = || proptest::option::of(any::<u16>());
     prop_oneof![
         any::<u32>().prop_map(Oxm::InPort),
         any::<u32>().prop_map(Oxm::InPhyPort),
@@ -76,12 +77,12 @@ fn oxm() -> impl Strategy<Value = Oxm> {
         any::<u8>().prop_map(Oxm::IpProto),
         (v4(), proptest::option::of(v4())).prop_map(|(v, m)| Oxm::Ipv4Src(v, m)),
         (v4(), proptest::option::of(v4())).prop_map(|(v, m)| Oxm::Ipv4Dst(v, m)),
-        any::<u16>().prop_map(Oxm::TcpSrc),
-        any::<u16>().prop_map(Oxm::TcpDst),
-        any::<u16>().prop_map(Oxm::UdpSrc),
-        any::<u16>().prop_map(Oxm::UdpDst),
-        any::<u16>().prop_map(Oxm::SctpSrc),
-        any::<u16>().prop_map(Oxm::SctpDst),
+        (any::<u16>(), m16()).prop_map(|(v, m)| Oxm::TcpSrc(v, m)),
+        (any::<u16>(), m16()).prop_map(|(v, m)| Oxm::TcpDst(v, m)),
+        (any::<u16>(), m16()).prop_map(|(v, m)| Oxm::UdpSrc(v, m)),
+        (any::<u16>(), m16()).prop_map(|(v, m)| Oxm::UdpDst(v, m)),
+        (any::<u16>(), m16()).prop_map(|(v, m)| Oxm::SctpSrc(v, m)),
+        (any::<u16>(), m16()).prop_map(|(v, m)| Oxm::SctpDst(v, m)),
         any::<u8>().prop_map(Oxm::Icmpv4Type),
         any::<u8>().prop_map(Oxm::Icmpv4Code),
         any::<u16>().prop_map(Oxm::ArpOp),

@@ -74,10 +74,10 @@ pub fn from_oxm(oxm: &Oxm) -> Option<(Field, u64, u64)> {
         Oxm::IpProto(p) => (Field::IpProto, u64::from(*p), full(8)),
         Oxm::Ipv4Src(a, m) => (Field::Ipv4Src, v4(a), m.as_ref().map_or(full(32), v4)),
         Oxm::Ipv4Dst(a, m) => (Field::Ipv4Dst, v4(a), m.as_ref().map_or(full(32), v4)),
-        Oxm::UdpSrc(p) => (Field::UdpSrc, u64::from(*p), full(16)),
-        Oxm::UdpDst(p) => (Field::UdpDst, u64::from(*p), full(16)),
-        Oxm::TcpSrc(p) => (Field::TcpSrc, u64::from(*p), full(16)),
-        Oxm::TcpDst(p) => (Field::TcpDst, u64::from(*p), full(16)),
+        Oxm::UdpSrc(p, m) => (Field::UdpSrc, u64::from(*p), m.map_or(full(16), u64::from)),
+        Oxm::UdpDst(p, m) => (Field::UdpDst, u64::from(*p), m.map_or(full(16), u64::from)),
+        Oxm::TcpSrc(p, m) => (Field::TcpSrc, u64::from(*p), m.map_or(full(16), u64::from)),
+        Oxm::TcpDst(p, m) => (Field::TcpDst, u64::from(*p), m.map_or(full(16), u64::from)),
         _ => return None,
     };
     Some((f, v & m, m))

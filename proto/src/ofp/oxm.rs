@@ -48,18 +48,24 @@ pub enum Oxm {
     Ipv4Src(Ipv4Addr, Option<Ipv4Addr>),
     /// IPv4 destination address.
     Ipv4Dst(Ipv4Addr, Option<Ipv4Addr>),
-    /// TCP source port.
-    TcpSrc(u16),
-    /// TCP destination port.
-    TcpDst(u16),
-    /// UDP source port.
-    UdpSrc(u16),
-    /// UDP destination port.
-    UdpDst(u16),
-    /// SCTP source port.
-    SctpSrc(u16),
-    /// SCTP destination port.
-    SctpDst(u16),
+    /// TCP source port, with a mask (Open vSwitch's extension: OpenFlow 1.3
+    /// does not mask ports).
+    TcpSrc(u16, Option<u16>),
+    /// TCP destination port, with a mask (Open vSwitch's extension: OpenFlow 1.3
+    /// does not mask ports).
+    TcpDst(u16, Option<u16>),
+    /// UDP source port, with a mask (Open vSwitch's extension: OpenFlow 1.3
+    /// does not mask ports).
+    UdpSrc(u16, Option<u16>),
+    /// UDP destination port, with a mask (Open vSwitch's extension: OpenFlow 1.3
+    /// does not mask ports).
+    UdpDst(u16, Option<u16>),
+    /// SCTP source port, with a mask (Open vSwitch's extension: OpenFlow 1.3
+    /// does not mask ports).
+    SctpSrc(u16, Option<u16>),
+    /// SCTP destination port, with a mask (Open vSwitch's extension: OpenFlow 1.3
+    /// does not mask ports).
+    SctpDst(u16, Option<u16>),
     /// ICMPv4 type.
     Icmpv4Type(u8),
     /// ICMPv4 code.
@@ -285,12 +291,12 @@ oxm_table! {
     IpProto = 10, "ip_proto", K8, nomask;
     Ipv4Src = 11, "ipv4_src", KV4, mask;
     Ipv4Dst = 12, "ipv4_dst", KV4, mask;
-    TcpSrc = 13, "tcp_src", K16, nomask;
-    TcpDst = 14, "tcp_dst", K16, nomask;
-    UdpSrc = 15, "udp_src", K16, nomask;
-    UdpDst = 16, "udp_dst", K16, nomask;
-    SctpSrc = 17, "sctp_src", K16, nomask;
-    SctpDst = 18, "sctp_dst", K16, nomask;
+    TcpSrc = 13, "tcp_src", K16, mask;
+    TcpDst = 14, "tcp_dst", K16, mask;
+    UdpSrc = 15, "udp_src", K16, mask;
+    UdpDst = 16, "udp_dst", K16, mask;
+    SctpSrc = 17, "sctp_src", K16, mask;
+    SctpDst = 18, "sctp_dst", K16, mask;
     Icmpv4Type = 19, "icmpv4_type", K8, nomask;
     Icmpv4Code = 20, "icmpv4_code", K8, nomask;
     ArpOp = 21, "arp_op", K16, nomask;

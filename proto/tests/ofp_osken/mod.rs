@@ -110,15 +110,15 @@ fn oxm_json(o: &Oxm) -> Value {
                     (v(x), m.map(v))
                 }
                 Oxm::Ipv6NdSll(x) | Oxm::Ipv6NdTll(x) => (v(x), None),
-                Oxm::EthType(x)
-                | Oxm::TcpSrc(x)
-                | Oxm::TcpDst(x)
-                | Oxm::UdpSrc(x)
-                | Oxm::UdpDst(x)
-                | Oxm::SctpSrc(x)
-                | Oxm::SctpDst(x)
-                | Oxm::ArpOp(x) => (json!(x), None),
-                Oxm::VlanVid(x, m) | Oxm::Ipv6Exthdr(x, m) => (json!(x), m.map(|m| json!(m))),
+                Oxm::EthType(x) | Oxm::ArpOp(x) => (json!(x), None),
+                Oxm::VlanVid(x, m)
+                | Oxm::Ipv6Exthdr(x, m)
+                | Oxm::TcpSrc(x, m)
+                | Oxm::TcpDst(x, m)
+                | Oxm::UdpSrc(x, m)
+                | Oxm::UdpDst(x, m)
+                | Oxm::SctpSrc(x, m)
+                | Oxm::SctpDst(x, m) => (json!(x), m.map(|m| json!(m))),
                 Oxm::VlanPcp(x)
                 | Oxm::IpDscp(x)
                 | Oxm::IpEcn(x)
