@@ -1022,12 +1022,33 @@ fn a_switch_dump_returns_what_the_switch_holds() {
     let mut net = fat_tree();
     net.start();
     pingall(&mut net);
+    // A flow an operator added, with a port under a mask as Open vSwitch
+    // allows: its entry decodes like any other.
+    net.switches.get_mut(&21).unwrap().flows.push(sim::Flow {
+        table: 0,
+        priority: 5,
+        cookie: 0,
+        fields: vec![
+            ofp::Oxm::EthType(0x0800),
+            ofp::Oxm::IpProto(17),
+            ofp::Oxm::UdpSrc(3, Some(0xf)),
+        ],
+        actions: Vec::new(),
+        goto: None,
+        packets: 0,
+    });
     assert!(net.ctrl.request_switch_dump(21, 7, net.now));
     net.drive();
     let (token, dump) = net.ctrl.poll_switch_dump().expect("answered");
     let dump = dump.unwrap();
     assert_eq!(token, 7);
     assert_eq!(dump.flows.len(), net.switches[&21].flows.len());
+    assert!(
+        dump.flows
+            .iter()
+            .any(|f| f["match_"]["fields"][2]["UdpSrc"] == serde_json::json!([3, 15])),
+        "the operator's flow is in the dump"
+    );
     assert_eq!(dump.groups.len(), net.switches[&21].groups.len());
     assert!(
         dump.groups.iter().all(|g| g["group_type"] == "Select"),
