@@ -3,7 +3,7 @@
 
 mod te_common;
 
-use edgeflow_algorithms::te::{bottleneck_gain, link_loads, take_splits, Network, Split};
+use edgeflow_algorithms::te::{bottleneck_gain, link_loads, take_splits, Demand, Network, Split};
 use te_common::*;
 
 #[test]
@@ -60,19 +60,26 @@ fn identical_splits_gain_nothing() {
     );
 }
 
+/// Demands of `rates` between the ends of two parallel links (edges 0 and
+/// 2 in that direction), with the split that keeps a demand on edge 0 and
+/// the one that moves it to edge 2.
+fn on_two_links(rates: &[f64]) -> (Vec<Demand>, [f64; 2], [f64; 2]) {
+    let (g, n) = graph(2, &[(0, 1), (0, 1)]);
+    let pairs: Vec<_> = rates.iter().map(|&r| (n[0], n[1], r)).collect();
+    let ds = demands(&g, &pairs, 2);
+    if ds[0].paths[0].edges[0].index() == 0 {
+        (ds, [1.0, 0.0], [0.0, 1.0])
+    } else {
+        (ds, [0.0, 1.0], [1.0, 0.0])
+    }
+}
+
 #[test]
 fn a_proposal_is_judged_with_the_proposals_taken_before_it() {
     // Two demands of 4 on the first of two parallel links (2 of background
     // there, 4 on the second). Either alone gains by moving to the second
     // link; both together would overload it, so only one moves.
-    let (g, n) = graph(2, &[(0, 1), (0, 1)]);
-    let ds = demands(&g, &[(n[0], n[1], 4.0), (n[0], n[1], 4.0)], 2);
-    let first = ds[0].paths[0].edges[0].index();
-    let (stay, go) = if first == 0 {
-        ([1.0, 0.0], [0.0, 1.0])
-    } else {
-        ([0.0, 1.0], [1.0, 0.0])
-    };
+    let (ds, stay, go) = on_two_links(&[4.0, 4.0]);
     let net = Network::new(vec![10.0; 4], vec![2.0, 0.0, 4.0, 0.0]).unwrap();
     let current = Split {
         weights: vec![stay.to_vec(), stay.to_vec()],
@@ -97,14 +104,7 @@ fn small_demands_relieve_an_overloaded_link_together() {
     // Twenty demands of 0.5 on the first of two parallel links of 10, which
     // also carries 5 of background (150 %). Moving one lowers that link by
     // 0.05 only; moving half of them brings both links to 1.0.
-    let (g, n) = graph(2, &[(0, 1), (0, 1)]);
-    let ds = demands(&g, &vec![(n[0], n[1], 0.5); 20], 2);
-    let first = ds[0].paths[0].edges[0].index();
-    let (stay, go) = if first == 0 {
-        ([1.0, 0.0], [0.0, 1.0])
-    } else {
-        ([0.0, 1.0], [1.0, 0.0])
-    };
+    let (ds, stay, go) = on_two_links(&[0.5; 20]);
     let net = Network::new(vec![10.0; 4], vec![5.0, 0.0, 0.0, 0.0]).unwrap();
     let current = Split {
         weights: vec![stay.to_vec(); 20],

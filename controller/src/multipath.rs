@@ -650,11 +650,11 @@ impl Multipath {
                 for (total, d) in g.carried.1.iter_mut().zip(&sent) {
                     *total += d;
                 }
-                g.carried.0 = Some(now);
-            } else {
+            }
+            g.carried.0 = Some(now);
+            if g.counted.is_none() {
                 // A new baseline: the next window starts here, not before
                 // the time that went uncounted.
-                g.carried.0 = Some(now);
                 g.mark = g.carried.clone();
             }
             g.counted = Some((now, bytes));
@@ -675,6 +675,13 @@ impl Multipath {
     /// When the weights are next recomputed.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_rebalance.filter(|_| !self.groups.is_empty())
+    }
+
+    /// Starts every group's next measuring window at its latest counters.
+    fn mark_group_windows(&mut self) {
+        for g in self.groups.values_mut() {
+            g.mark = g.carried.clone();
+        }
     }
 
     /// Whether [`Multipath::rebalance`] has work to do at `now`.
@@ -745,9 +752,7 @@ impl Multipath {
             None => {
                 // The first period's windows start now.
                 self.next_rebalance = Some(now + self.config.rebalance);
-                for g in self.groups.values_mut() {
-                    g.mark = g.carried.clone();
-                }
+                self.mark_group_windows();
                 let links = self
                     .groups
                     .values()
@@ -822,23 +827,22 @@ impl Multipath {
             planned_keys.push(key);
         }
         self.link_marks = marks;
-        for g in self.groups.values_mut() {
-            g.mark = g.carried.clone();
-        }
+        self.mark_group_windows();
         // Traffic no group carries counts only as far as it was there in the
         // previous period too: the switch credits groups later than ports,
         // so a transfer that starts or speeds up shows for a period as
         // traffic no group carries.
-        let unmanaged: HashMap<Link, f64> = edge_links
+        let unmanaged: Vec<f64> = planned
             .iter()
-            .zip(planned.iter().zip(&managed))
-            .map(|(l, (p, m))| (*l, (p - m).max(0.0)))
+            .zip(&managed)
+            .map(|(p, m)| (p - m).max(0.0))
             .collect();
         let background: Vec<f64> = edge_links
             .iter()
-            .map(|l| unmanaged[l].min(self.link_background.get(l).copied().unwrap_or(0.0)))
+            .zip(&unmanaged)
+            .map(|(l, u)| u.min(self.link_background.get(l).copied().unwrap_or(0.0)))
             .collect();
-        self.link_background = unmanaged;
+        self.link_background = edge_links.into_iter().zip(unmanaged).collect();
         let solved = Network::new(cap, background)
             .and_then(|n| n.with_headroom(self.config.headroom))
             .and_then(|net| heuristic::min_mlu(&net, &demands).map(|split| (net, split)));

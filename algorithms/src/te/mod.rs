@@ -249,6 +249,20 @@ pub fn mlu(net: &Network, demands: &[Demand], split: &Split) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Each edge of demand `d`'s paths with the load it gains when the demand
+/// moves from its `current` split to `proposed` (an edge on two paths comes
+/// twice).
+fn shifts<'a>(
+    d: &'a Demand,
+    current: &'a [f64],
+    proposed: &'a [f64],
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    d.paths
+        .iter()
+        .zip(current.iter().zip(proposed))
+        .flat_map(move |(p, (c, n))| p.edges.iter().map(move |e| (e.index(), d.rate * (n - c))))
+}
+
 /// How much moving demand `d` from its `current` split to `proposed` (its
 /// fraction per path) lowers the highest utilisation among the edges of its
 /// paths, the edges loaded as in `loads` (from [`link_loads`], with
@@ -261,30 +275,23 @@ pub fn bottleneck_gain(
     current: &[f64],
     proposed: &[f64],
 ) -> f64 {
+    // (edge, its load after the move), each edge once.
     let mut moved: Vec<(usize, f64)> = Vec::new();
-    for ((p, c), n) in d.paths.iter().zip(current).zip(proposed) {
-        for e in p.edges.iter().map(|e| e.index()) {
-            let Some(&load) = loads.get(e) else { continue };
-            let i = match moved.iter().position(|(k, _)| *k == e) {
-                Some(i) => i,
-                None => {
-                    moved.push((e, load));
-                    moved.len() - 1
-                }
-            };
-            moved[i].1 += d.rate * (n - c);
+    for (e, shift) in shifts(d, current, proposed) {
+        let Some(&load) = loads.get(e) else { continue };
+        match moved.iter_mut().find(|(k, _)| *k == e) {
+            Some((_, m)) => *m += shift,
+            None => moved.push((e, load + shift)),
         }
     }
-    let worst = |load: &dyn Fn(usize, f64) -> f64| {
-        moved
-            .iter()
-            .filter_map(|&(e, m)| {
-                let c = *net.capacity.get(e)?;
-                (c > 0.0).then(|| load(e, m) / c)
-            })
-            .fold(0.0, f64::max)
-    };
-    worst(&|e, _| loads[e]) - worst(&|_, m| m)
+    let (mut before, mut after) = (0.0f64, 0.0f64);
+    for (e, m) in moved {
+        if let Some(&c) = net.capacity.get(e).filter(|&&c| c > 0.0) {
+            before = before.max(loads[e] / c);
+            after = after.max(m / c);
+        }
+    }
+    before - after
 }
 
 /// Which demands take their `proposed` split rather than keeping their
@@ -321,13 +328,9 @@ pub fn take_splits(
     for (i, _) in order {
         let g = gain(&loads, i);
         if g > 0.0 && g >= min_gain {
-            let d = &demands[i];
-            let splits = current.weights[i].iter().zip(&proposed.weights[i]);
-            for (p, (c, n)) in d.paths.iter().zip(splits) {
-                for e in &p.edges {
-                    if let Some(l) = loads.get_mut(e.index()) {
-                        *l += d.rate * (n - c);
-                    }
+            for (e, shift) in shifts(&demands[i], &current.weights[i], &proposed.weights[i]) {
+                if let Some(l) = loads.get_mut(e) {
+                    *l += shift;
                 }
             }
             taken[i] = Some(g);
