@@ -515,6 +515,7 @@ impl Controller {
             }
         }
         info!(
+            conn,
             dpid = format!("{dpid:016x}"),
             ports = ports.len(),
             "switch ready"
