@@ -198,6 +198,7 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let api_config = cfg.api_config(std::env::var("EDGEFLOW_API_TOKEN").ok());
     let forecast_config = cfg.forecast_config();
     let retention = cfg.retention();
+    let busy_poll_us = cfg.busy_poll_us;
     // Both ports are bound (and refused with a clear message) before anything starts.
     let listener = listen(cfg.listen)
         .map_err(|e| format!("cannot listen for switches on {}: {e}", cfg.listen))?;
@@ -248,7 +249,15 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
             commands,
             records: spawn_record_writer(store),
         };
-        edgeflow_controller::runtime::run(listener, controller, outputs, shutdown_signal()).await;
+        let busy_poll = std::time::Duration::from_micros(busy_poll_us);
+        edgeflow_controller::runtime::run(
+            listener,
+            controller,
+            outputs,
+            busy_poll,
+            shutdown_signal(),
+        )
+        .await;
         Ok::<(), Box<dyn std::error::Error>>(())
     })
 }

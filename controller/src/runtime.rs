@@ -114,6 +114,43 @@ struct Core {
     changed: Rc<Notify>,
     /// When the event loop is next woken for the controller's timers.
     wake_at: Option<std::time::Instant>,
+    /// Keeps the thread awake after input, if configured.
+    busy: Option<BusyPoll>,
+}
+
+/// Busy polling: after input, the thread keeps polling its sockets (the
+/// runtime's I/O driver, without a timeout) instead of sleeping, for
+/// `window`. A task that yields keeps the runtime from parking: with a task
+/// ready, tokio polls for I/O and timers without blocking.
+struct BusyPoll {
+    window: std::time::Duration,
+    /// When input last came.
+    last_input: std::time::Instant,
+    /// Wakes the polling task after it slept.
+    input: Rc<Notify>,
+}
+
+impl BusyPoll {
+    fn input(&mut self, now: std::time::Instant) {
+        self.last_input = now;
+        self.input.notify_one();
+    }
+}
+
+/// Yields while input came within the window, sleeps until input otherwise.
+async fn busy_poll(core: Rc<RefCell<Core>>, input: Rc<Notify>) {
+    loop {
+        let polling = core
+            .borrow()
+            .busy
+            .as_ref()
+            .is_some_and(|b| b.last_input.elapsed() < b.window);
+        if polling {
+            tokio::task::yield_now().await;
+        } else {
+            input.notified().await;
+        }
+    }
 }
 
 impl Core {
@@ -202,15 +239,20 @@ pub struct Outputs {
     pub records: std::sync::mpsc::Sender<RecordWrite>,
 }
 
-/// Accepts switches and runs the controller until `shutdown` resolves.
+/// Accepts switches and runs the controller until `shutdown` resolves;
+/// `busy_poll` is how long the thread polls instead of sleeping after input
+/// (zero: it sleeps at once).
 pub async fn run(
     listener: TcpListener,
     controller: Controller,
     outputs: Outputs,
+    busy_poll: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::task::LocalSet::new()
-        .run_until(event_loop(listener, controller, outputs, shutdown))
+        .run_until(event_loop(
+            listener, controller, outputs, busy_poll, shutdown,
+        ))
         .await
 }
 
@@ -218,6 +260,7 @@ async fn event_loop(
     listener: TcpListener,
     controller: Controller,
     outputs: Outputs,
+    busy_poll_window: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let Outputs {
@@ -242,6 +285,11 @@ async fn event_loop(
         flush_wanted: Rc::new(Notify::new()),
         changed: Rc::clone(&changed),
         wake_at: None,
+        busy: (!busy_poll_window.is_zero()).then(|| BusyPoll {
+            window: busy_poll_window,
+            last_input: std::time::Instant::now(),
+            input: Rc::new(Notify::new()),
+        }),
     }));
     // Writes, once the connections with input have all handled theirs
     // (they were woken first and run first), what that input caused.
@@ -256,6 +304,10 @@ async fn event_loop(
         })
     };
     let accept = tokio::task::spawn_local(accept_loop(listener, Rc::clone(&core)));
+    let busy = {
+        let input = core.borrow().busy.as_ref().map(|b| Rc::clone(&b.input));
+        input.map(|input| tokio::task::spawn_local(busy_poll(Rc::clone(&core), input)))
+    };
     let mut stats_at = Instant::now();
     let mut rates_published = core.borrow().controller.rates_version();
     tokio::pin!(shutdown);
@@ -336,6 +388,9 @@ async fn event_loop(
     }
     accept.abort();
     flusher.abort();
+    if let Some(busy) = busy {
+        busy.abort();
+    }
     info!("controller stopped");
 }
 
@@ -550,6 +605,9 @@ async fn connection(
             Ok(n) => {
                 let mut core = core.borrow_mut();
                 let now = std::time::Instant::now();
+                if let Some(busy) = &mut core.busy {
+                    busy.input(now);
+                }
                 let messages = core.controller.handle_bytes(conn, now, &buf[..n]);
                 // A burst of topology changes is recomputed once, by the
                 // writing task, not after each of its reads.

@@ -31,9 +31,15 @@ impl Drop for Running {
 }
 
 fn start(state: &std::path::Path) -> Running {
+    start_with(state, &[])
+}
+
+/// Starts `edgeflow run` with more arguments (`--config FILE`, say).
+fn start_with(state: &std::path::Path, args: &[&std::ffi::OsStr]) -> Running {
     let (of, api) = (free_port(), free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_edgeflow"))
         .args(["run", "--listen", &format!("127.0.0.1:{of}")])
+        .args(args)
         .args(["--api-listen", &format!("127.0.0.1:{api}")])
         .arg("--state")
         .arg(state)
@@ -175,6 +181,55 @@ fn a_switch_sending_a_bad_frame_gets_an_error_and_its_connection_is_closed() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    drop(s);
+    drop(ef);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// CPU time (user and system) a process has used.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces), from field 3.
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // Linux reports in clock ticks of 1/100 s (USER_HZ).
+    Duration::from_millis(ticks * 10)
+}
+
+#[test]
+fn busy_polling_runs_after_input_and_stops_after_its_window() {
+    let dir = std::env::temp_dir().join(format!("edgeflow-busypoll-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("edgeflow.toml");
+    // The longest window, a second: long enough to see on a busy machine.
+    std::fs::write(&config, "busy_poll_us = 1000000\n").unwrap();
+    let ef = start_with(
+        &dir.join("state.redb"),
+        &["--config".as_ref(), config.as_os_str()],
+    );
+    let pid = ef.child.id();
+    // Input from a switch (a HELLO) starts the window.
+    let mut s = TcpStream::connect(ef.openflow).unwrap();
+    s.write_all(&[4, 0, 0, 8, 0, 0, 0, 1]).unwrap();
+    let used = |wall: Duration| {
+        let before = cpu_time(pid);
+        std::thread::sleep(wall);
+        cpu_time(pid) - before
+    };
+    let polling = used(Duration::from_millis(500));
+    // Without busy polling an idle controller uses next to nothing; a
+    // polling one a core, or at least a good share of one on a busy machine.
+    assert!(
+        polling >= Duration::from_millis(100),
+        "{polling:?} of CPU in 0.5 s of busy polling"
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let asleep = used(Duration::from_millis(1000));
+    assert!(
+        asleep <= Duration::from_millis(100),
+        "{asleep:?} of CPU in 1 s after the window"
+    );
     drop(s);
     drop(ef);
     std::fs::remove_dir_all(dir).unwrap();
