@@ -26,9 +26,6 @@ pub enum DecodeError {
     /// An OXM TLV whose length does not fit its field.
     #[error("bad OXM field length")]
     BadOxm,
-    /// A mask on an OXM field that is not maskable.
-    #[error("mask on a non-maskable OXM field")]
-    BadOxmMask,
     /// An action whose length does not fit its type.
     #[error("bad action length")]
     BadAction,
@@ -65,10 +62,9 @@ impl DecodeError {
             BadType(_) => (ErrorType::BadRequest, bad_request::BAD_TYPE),
             // A malformed body of a known multipart type is a length problem.
             BadMultipart(_) => (ErrorType::BadRequest, bad_request::BAD_LEN),
-            // OFPBMC_BAD_TYPE, OFPBMC_BAD_LEN, OFPBMC_BAD_MASK
+            // OFPBMC_BAD_TYPE, OFPBMC_BAD_LEN
             BadMatchType(_) => (ErrorType::BadMatch, 0),
             BadOxm => (ErrorType::BadMatch, 1),
-            BadOxmMask => (ErrorType::BadMatch, 8),
             // OFPBAC_BAD_LEN
             BadAction => (ErrorType::BadAction, 1),
             // OFPBIC_BAD_LEN

@@ -108,7 +108,8 @@ pub enum Oxm {
     TunnelId(u64, Option<u64>),
     /// IPv6 extension header pseudo-field.
     Ipv6Exthdr(u16, Option<u16>),
-    /// Any other class or unknown basic field, kept raw. For the experimenter
+    /// Any other class, an unknown basic field, or a basic field with a mask
+    /// OpenFlow 1.3 does not define, kept raw. For the experimenter
     /// class `value` starts with the experimenter id; with `has_mask` it holds
     /// value and mask back to back, as on the wire.
     Raw {
@@ -241,7 +242,7 @@ macro_rules! oxm_table {
             /// Decodes a basic-class payload; None if the field number is unknown.
             fn parse_basic(field: u8, has_mask: bool, p: &[u8]) -> Option<Result<Oxm>> {
                 match field {
-                    $( $field => Some(oxm_table!(@build $m $variant $kind has_mask p)), )*
+                    $( $field => Some(oxm_table!(@build $m $variant $kind field has_mask p)), )*
                     _ => None,
                 }
             }
@@ -257,7 +258,7 @@ macro_rules! oxm_table {
         if let Some(mask) = $mm { <$kind as OxmKind>::write(*mask, $w) }
     };
     (@writemask nomask $kind:ident $mm:ident $w:ident) => {};
-    (@build mask $variant:ident $kind:ident $hm:ident $p:ident) => {{
+    (@build mask $variant:ident $kind:ident $f:ident $hm:ident $p:ident) => {{
         let n = <$kind as OxmKind>::LEN;
         if $p.len() != n * (1 + usize::from($hm)) {
             Err(DecodeError::BadOxm)
@@ -266,10 +267,18 @@ macro_rules! oxm_table {
             Ok(Oxm::$variant(<$kind as OxmKind>::read($p), mask))
         }
     }};
-    (@build nomask $variant:ident $kind:ident $hm:ident $p:ident) => {{
-        if $hm {
-            Err(DecodeError::BadOxmMask)
-        } else if $p.len() != <$kind as OxmKind>::LEN {
+    (@build nomask $variant:ident $kind:ident $f:ident $hm:ident $p:ident) => {{
+        if $hm && $p.len() == 2 * <$kind as OxmKind>::LEN {
+            // A mask OpenFlow 1.3 does not define but a switch accepts
+            // (Open vSwitch masks the neighbour-discovery fields, say): kept
+            // raw, so that a table holding such a flow still decodes.
+            Ok(Oxm::Raw {
+                class: OFPXMC_OPENFLOW_BASIC,
+                field: $f,
+                has_mask: true,
+                value: $p.to_vec(),
+            })
+        } else if $hm || $p.len() != <$kind as OxmKind>::LEN {
             Err(DecodeError::BadOxm)
         } else {
             Ok(Oxm::$variant(<$kind as OxmKind>::read($p)))
