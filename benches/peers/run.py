@@ -17,6 +17,11 @@
       "largest": the largest random regular fabric discovered; "none": skip),
       with multipath on (the default) and with multipath = false.
 
+  benches/peers/run.py latency [--counts 1,4,16] [--busy-poll-us 50]
+      PACKET_IN latency at window 1 as the number of switches grows: the
+      floor (ceiling --flow-mod), edgeflow as configured by default, edgeflow
+      with busy_poll_us, and ovs-testcontroller.
+
 Options for trying it beside other runs: --ports OF,API (default 16653,18080)
 and --edgeflow PATH (default target/release/edgeflow).
 
@@ -101,7 +106,8 @@ def edgeflow(workdir, extra_config=""):
     argv = [EDGEFLOW, "run", "--config", config,
             "--listen", "%s:%d" % OF_ADDR, "--api-listen", API,
             "--state", os.path.join(state, "state.redb")]
-    env = dict(os.environ, RUST_LOG="warn")
+    # The default log level, as a user runs it.
+    env = {k: v for k, v in os.environ.items() if k != "RUST_LOG"}
     return Controller("edgeflow", argv, workdir, env)
 
 
@@ -169,6 +175,29 @@ def run_peers(args, workdir):
     print("\nanswers per PACKET_IN (throughput run): " + ", ".join(
         "%s %.1f FLOW_MODs" % (n, t["flow_mods"] / max(t["answered"], 1))
         for n, (t, _) in results.items()))
+
+
+def run_latency(args, workdir):
+    """Window-1 latency at each switch count, every controller fresh for
+    each run."""
+    wanted = {"ceiling --flow-mod", "edgeflow", "ovs-testcontroller"}
+    controllers = [c for c in peers(workdir) if c.name in wanted]
+    busy = edgeflow(workdir, "busy_poll_us = %d\n" % args.busy_poll_us)
+    busy.name = "edgeflow, busy_poll_us = %d" % args.busy_poll_us
+    controllers.insert(2, busy)
+    print("window 1, 16 hosts per switch, %.0f s counted each\n" % args.duration)
+    print("| switches | controller | answered/s | controller CPU | latency p50 | p99 | p99.9 "
+          "| emulator ns/answer |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for n in (int(x) for x in args.counts.split(",")):
+        for c in controllers:
+            with c:
+                r = bench(c.proc.pid, "--switches", n, "--window", 1,
+                          "--duration", args.duration, "--label", c.name)
+            lat = r["latency_us"]
+            print("| %d | %s | %s | %.0f %% | %.1f µs | %.1f µs | %.1f µs | %.0f |" % (
+                n, c.name, fmt_rate(r["answered_per_s"]), 100 * (r["controller_cores"] or 0),
+                lat["p50"], lat["p99"], lat["p999"], r["emulator_cpu_ns_per_answer"] or 0))
 
 
 def run_setups(args, workdir, topology):
@@ -263,7 +292,7 @@ def main():
     global OF_ADDR, API, EDGEFLOW
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["peers", "fabric"])
+    p.add_argument("what", choices=["peers", "fabric", "latency"])
     p.add_argument("--duration", type=float, default=5.0)
     p.add_argument("--switches", type=int, default=16)
     p.add_argument("--window", type=int, default=64)
@@ -276,6 +305,10 @@ def main():
                    help="fabric: leave out the polling comparison")
     p.add_argument("--polling-runs", type=int, default=3,
                    help="fabric: alternating runs of the polling comparison")
+    p.add_argument("--counts", default="1,4,16",
+                   help="latency: switch counts")
+    p.add_argument("--busy-poll-us", type=int, default=50,
+                   help="latency: busy_poll_us of the second edgeflow")
     p.add_argument("--ports", default="16653,18080")
     p.add_argument("--edgeflow", default=EDGEFLOW)
     p.add_argument("--no-build", action="store_true")
@@ -290,6 +323,8 @@ def main():
     print("logs in " + workdir, file=sys.stderr)
     if args.what == "peers":
         run_peers(args, workdir)
+    elif args.what == "latency":
+        run_latency(args, workdir)
     else:
         run_fabric(args, workdir)
 
