@@ -810,6 +810,29 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
 }
 
 #[test]
+fn background_in_one_period_only_does_not_move_the_weights() {
+    // The 8 Mbit/s that move the weights above, for 4 s, at every phase
+    // against the 10-s rebalancing periods: background counts only as far
+    // as it was there in the previous period too (a transfer that starts
+    // shows as traffic no group carries until its group's counters catch
+    // up), so a burst inside one period counts for nothing and one across a
+    // boundary for its smaller part. Counted whole, it moves the weights at
+    // half the phases.
+    for offset in 0..10 {
+        let mut net = fat_tree();
+        net.start();
+        pingall(&mut net);
+        let hot = group_21_to_28(&net).paths[0].hops[2];
+        for second in 0..35 {
+            let burst = (offset..offset + 4).contains(&second);
+            let background = if burst { 1_000_000 } else { 0 };
+            second_with_background(&mut net, 640, 1400, (hot.dpid.0, hot.port_no), background);
+        }
+        assert_weights_never_moved(&net);
+    }
+}
+
+#[test]
 fn a_groups_rates_outlast_the_counters_a_modify_clears() {
     let mut net = fat_tree();
     net.start();
