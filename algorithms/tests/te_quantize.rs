@@ -1,6 +1,6 @@
 //! Quantisation of split ratios into select-group bucket weights.
 
-use edgeflow_algorithms::te::quantize::{quantize, quantize_split, Buckets};
+use edgeflow_algorithms::te::quantize::{assign_slots, quantize, quantize_split, Buckets};
 use edgeflow_algorithms::te::{Split, TeError};
 use proptest::prelude::*;
 
@@ -110,5 +110,55 @@ proptest! {
         if ratios.len() <= 2 {
             prop_assert_eq!(b.dropped, 0);
         }
+    }
+}
+
+#[test]
+fn slots_are_handed_out_in_path_order_when_new() {
+    assert_eq!(assign_slots(&[2, 0, 3, 1], &[]), [0, 0, 2, 2, 2, 3]);
+}
+
+#[test]
+fn slots_keep_their_paths_and_only_the_surplus_moves() {
+    // Path 0 goes from 3 slots to 1, path 1 from 1 to 3: two slots move,
+    // the second and third of path 0's.
+    let old = [0, 1, 0, 0];
+    assert_eq!(assign_slots(&[1, 3], &old), [0, 1, 1, 1]);
+    // Paths that lost all their slots, or a path list that shrank.
+    assert_eq!(assign_slots(&[0, 2], &[0, 1]), [1, 1]);
+    assert_eq!(assign_slots(&[2], &[1, 0]), [0, 0]);
+}
+
+proptest! {
+    #[test]
+    fn each_path_gets_its_count_and_moves_are_minimal(
+        old_counts in prop::collection::vec(0u16..6, 1..6),
+        new_raw in prop::collection::vec(0u16..6, 1..6),
+    ) {
+        let total: u16 = old_counts.iter().sum();
+        prop_assume!(total > 0);
+        // New counts over as many paths, summing to the same total.
+        let mut new = vec![0u16; old_counts.len()];
+        for (i, &r) in new_raw.iter().enumerate() {
+            new[i % old_counts.len()] += r;
+        }
+        let sum: u16 = new.iter().sum();
+        prop_assume!(sum > 0);
+        let mut scaled = quantize(&new.iter().map(|&x| f64::from(x)).collect::<Vec<_>>(), total)
+            .unwrap()
+            .weights;
+        scaled.truncate(old_counts.len());
+        let old = assign_slots(&old_counts, &[]);
+        let slots = assign_slots(&scaled, &old);
+        for (path, &count) in scaled.iter().enumerate() {
+            prop_assert_eq!(slots.iter().filter(|&&p| p == path).count(), usize::from(count));
+        }
+        let moved = slots.iter().zip(&old).filter(|(a, b)| a != b).count();
+        let least: usize = old_counts
+            .iter()
+            .zip(&scaled)
+            .map(|(&o, &n)| usize::from(o.saturating_sub(n)))
+            .sum();
+        prop_assert_eq!(moved, least);
     }
 }

@@ -25,7 +25,7 @@
 //! returns messages through an [`Outbox`]; nothing here sends.
 
 use crate::hosts::{HostTable, Learned};
-use crate::multipath::{Multipath, MultipathConfig, DELIVERY_TABLE};
+use crate::multipath::{self, Multipath, MultipathConfig, DELIVERY_TABLE};
 use crate::outbox::Outbox;
 use crate::placement::Installed;
 use crate::session::flow_mod_defaults;
@@ -648,10 +648,10 @@ impl Forwarding {
                     // The ingress flow reports its expiry, which ends the pair's record.
                     flags: if i == 0 { FLAG_SEND_FLOW_REM } else { 0 },
                     match_: h.flow_match(src, dst),
-                    instructions: vec![Instruction::ApplyActions(vec![match h.out {
-                        Via::Port(p) => output(p),
-                        Via::Group(g) => Action::Group(g),
-                    }])],
+                    instructions: match h.out {
+                        Via::Port(p) => vec![Instruction::ApplyActions(vec![output(p)])],
+                        Via::Group(g) => multipath::entry(g),
+                    },
                     ..flow_mod_defaults()
                 }),
             );
@@ -776,8 +776,11 @@ impl Forwarding {
         let (dst_mac, dst_at) = locate(&dst, "destination")?;
         let match_ = route_match(src_at.port, src, dst)
             .ok_or_else(|| format!("{src} and {dst} are of different IP versions"))?;
-        let (action, group) = if src_at.dpid == dst_at.dpid {
-            (output(dst_at.port), None)
+        let (instructions, group) = if src_at.dpid == dst_at.dpid {
+            (
+                vec![Instruction::ApplyActions(vec![output(dst_at.port)])],
+                None,
+            )
         } else {
             let mp = self
                 .multipath
@@ -789,7 +792,7 @@ impl Forwarding {
                     format!("no path from {:016x} to {:016x}", src_at.dpid, dst_at.dpid)
                 })?;
             self.deliver(dst_mac, dst_at, true, out);
-            (Action::Group(g), Some(g))
+            (multipath::entry(g), Some(g))
         };
         out.push(
             src_at.dpid,
@@ -797,7 +800,7 @@ impl Forwarding {
                 cookie,
                 priority: PRIORITY_ROUTE,
                 match_,
-                instructions: vec![Instruction::ApplyActions(vec![action])],
+                instructions,
                 ..flow_mod_defaults()
             }),
         );

@@ -3,10 +3,19 @@
 //!
 //! For traffic from hosts on switch S to hosts on switch D the controller
 //! computes up to k loopless paths (Yen; none more than one hop longer than
-//! the shortest) and gives each a path tag. S holds
-//! one select group for D with a bucket per path: the bucket pushes a VLAN
-//! header carrying the path's tag and sends the frame out of the path's
-//! first link. Every later switch of the path forwards on the tag alone (one
+//! the shortest) and gives each a path tag. S holds, per path, an indirect
+//! group that pushes a VLAN header carrying the path's tag and sends the
+//! frame out of the path's first link, and one select group for D with a
+//! bucket per path that hands the frame to the path's group. Traffic for D
+//! enters at [`SPREAD_TABLE`] (see [`entry`]): UDP goes to a path by the low
+//! bits of its source port, through [`SPREAD_SLOTS`] flows handed out to the
+//! paths in proportion to their weights, the rest to the select group.
+//! (Open vSwitch's select groups hash TCP and SCTP ports but not UDP's: all
+//! of a host pair's UDP, a VXLAN or Geneve overlay between two nodes, QUIC,
+//! would take one path. Choosing the hashed fields needs OpenFlow 1.5.) The
+//! path groups count each path's traffic, both kinds, and keep counting
+//! when the select group's weights change (Open vSwitch clears a group's
+//! counters when it is modified). Every later switch of the path forwards on the tag alone (one
 //! flow per path and switch, shared by every host pair between S and D); D
 //! pops the tag and hands the frame to [`DELIVERY_TABLE`], where one flow per
 //! local host delivers it. So:
@@ -14,8 +23,9 @@
 //! * a frame's path is fixed at the ingress, where the switch hashes each
 //!   flow's addresses and ports onto one bucket: a TCP connection stays on
 //!   one path and is not reordered;
-//! * changing the split is one GROUP_MOD MODIFY at the ingress that touches
-//!   no other switch, and a path that loses a link is replaced in place.
+//! * changing the split is one GROUP_MOD MODIFY at the ingress, and the
+//!   spreading flows of the slots that change paths, and touches no other
+//!   switch; a path that loses a link is replaced in place.
 //!
 //! Why VLAN tags: MPLS would give 2^20 tags, but Open vSwitch's pop_mpls
 //! needs the payload's ethertype, which the egress switch cannot know
@@ -26,8 +36,10 @@
 //! back to one shortest path with per-hop flows (see the forwarding module).
 //!
 //! Each bucket watches its first port, so the ingress switch itself skips a
-//! path whose first link went down; any other failure is repaired as soon as
-//! the controller hears of it (PORT_STATUS or a missing LLDP probe). When
+//! path whose first link went down (for UDP, whose flows name a path, the
+//! controller moves them when it hears of it); any other failure is
+//! repaired as soon as the controller hears of it (PORT_STATUS or a missing
+//! LLDP probe). When
 //! links appear, groups whose best paths changed take them. A group that no
 //! flow or placement route uses and that carried nothing for
 //! [`IDLE_PERIODS`] rebalancing periods is removed and its tags freed.
@@ -64,7 +76,7 @@ use edgeflow_proto::ofp::{
     self, Action, Bucket, FlowMod, FlowModCommand, GroupMod, GroupModCommand, GroupStats,
     GroupType, Instruction, Match, Message, Oxm, OFPVID_PRESENT,
 };
-use edgeflow_proto::packet::ethertype;
+use edgeflow_proto::packet::{ethertype, ip_proto};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -72,8 +84,18 @@ use tracing::{debug, info, warn};
 
 /// The table where a frame that lost its path tag finds its host.
 pub const DELIVERY_TABLE: u8 = 1;
+/// The table where traffic for a group is spread over its paths.
+pub const SPREAD_TABLE: u8 = 2;
 /// Cookie of path-tag flows.
 pub const COOKIE_TAG: u64 = 0x0500_0000_0000_0000;
+/// Cookie of spreading flows.
+pub const COOKIE_SPREAD: u64 = 0x0700_0000_0000_0000;
+/// UDP traffic is spread in this many slots, by the low bits of the source
+/// port: a path's share is a multiple of 1/16.
+pub const SPREAD_SLOTS: u16 = 16;
+/// A slot's flow wins over the group's flow for the rest of its traffic.
+const PRIORITY_SPREAD: u16 = 20;
+const PRIORITY_SPREAD_REST: u16 = 10;
 /// Tag flows win over host-pair flows, which a tagged frame could also match.
 const PRIORITY_TAG: u16 = 2000;
 /// A group's paths are at most this many hops longer than its shortest: a
@@ -119,10 +141,12 @@ impl Default for MultipathConfig {
     }
 }
 
-/// One path of a group: its tag and links.
+/// One path of a group: its tag, the indirect group on the ingress that
+/// puts frames on it, and its links.
 #[derive(Debug, Clone, PartialEq)]
 struct TagPath {
     tag: u16,
+    group: u32,
     links: Vec<Link>,
 }
 
@@ -200,21 +224,75 @@ impl TagPath {
         }
     }
 
+    /// The select group's bucket for this path: it watches the path's
+    /// first port and hands the frame to the path's group.
     fn bucket(&self, weight: u16) -> Bucket {
-        let first = self.links[0].src.port;
         Bucket {
             weight,
-            watch_port: first,
+            watch_port: self.links[0].src.port,
             watch_group: ofp::group::ANY,
-            actions: vec![
-                Action::PushVlan(ethertype::VLAN),
-                Action::SetField(Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)),
-                Action::Output {
-                    port: first,
-                    max_len: 0,
-                },
-            ],
+            actions: vec![Action::Group(self.group)],
         }
+    }
+
+    /// The path's indirect group on the ingress: tag, then the first link.
+    fn group_mod(&self, command: GroupModCommand) -> Message {
+        let first = self.links[0].src.port;
+        let buckets = match command {
+            GroupModCommand::Delete => Vec::new(),
+            _ => vec![Bucket {
+                weight: 0,
+                watch_port: ofp::port::ANY,
+                watch_group: ofp::group::ANY,
+                actions: vec![
+                    Action::PushVlan(ethertype::VLAN),
+                    Action::SetField(Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)),
+                    Action::Output {
+                        port: first,
+                        max_len: 0,
+                    },
+                ],
+            }],
+        };
+        Message::GroupMod(GroupMod {
+            command,
+            group_type: GroupType::Indirect,
+            group_id: self.group,
+            buckets,
+        })
+    }
+}
+
+/// The instructions that send a frame into group `id`'s spreading (for a
+/// flow on the group's ingress switch).
+pub fn entry(id: u32) -> Vec<Instruction> {
+    vec![
+        Instruction::WriteMetadata {
+            metadata: u64::from(id),
+            mask: u64::MAX,
+        },
+        Instruction::GotoTable(SPREAD_TABLE),
+    ]
+}
+
+/// The spreading flow of group `id` for UDP over `ethertype` whose source
+/// port's low bits are `slot`, sending to path group `to` (none: a match
+/// for deleting it).
+fn slot_flow(id: u32, ethertype: u16, slot: u16, to: u32) -> FlowMod {
+    FlowMod {
+        table_id: SPREAD_TABLE,
+        cookie: COOKIE_SPREAD,
+        priority: PRIORITY_SPREAD,
+        match_: Match {
+            fields: vec![
+                Oxm::Metadata(u64::from(id), None),
+                Oxm::EthType(ethertype),
+                Oxm::IpProto(ip_proto::UDP),
+                Oxm::UdpSrc(slot, Some(SPREAD_SLOTS - 1)),
+            ],
+        },
+        instructions: vec![Instruction::ApplyActions(vec![Action::Group(to)])],
+        ..flow_mod_defaults()
     }
 }
 
@@ -224,6 +302,8 @@ struct Group {
     id: u32,
     paths: Vec<TagPath>,
     weights: Vec<u16>,
+    /// The path (index) each UDP slot goes to, in proportion to the weights.
+    slots: Vec<usize>,
     /// Byte counters per bucket at the last statistics reply, and when.
     counted: Option<(Instant, Vec<u64>)>,
     /// Bytes per bucket since the group was made, summed from the counters'
@@ -252,6 +332,44 @@ impl Group {
             .zip(&self.rates)
             .map(|((&e, &s), &r)| counter(*t1, e).rate_since(&counter(*t0, s)).unwrap_or(r))
             .collect()
+    }
+
+    /// The path each slot should go to for the current weights, moving as
+    /// few slots as possible from `old`.
+    fn slots_for(weights: &[u16], old: &[usize]) -> Vec<usize> {
+        let ratios: Vec<f64> = weights.iter().map(|&w| f64::from(w)).collect();
+        let counts = quantize::quantize(&ratios, SPREAD_SLOTS)
+            .map(|b| b.weights)
+            .unwrap_or_else(|_| vec![SPREAD_SLOTS]);
+        quantize::assign_slots(&counts, old)
+    }
+
+    /// Installs the spreading flows of the slots in `which` (all of them,
+    /// and the flow for the rest of the traffic, when None).
+    fn spread(&self, which: Option<&[usize]>, src: u64, out: &mut Outbox) {
+        if which.is_none() {
+            out.push(
+                src,
+                Message::FlowMod(FlowMod {
+                    table_id: SPREAD_TABLE,
+                    cookie: COOKIE_SPREAD,
+                    priority: PRIORITY_SPREAD_REST,
+                    match_: Match {
+                        fields: vec![Oxm::Metadata(u64::from(self.id), None)],
+                    },
+                    instructions: vec![Instruction::ApplyActions(vec![Action::Group(self.id)])],
+                    ..flow_mod_defaults()
+                }),
+            );
+        }
+        let all: Vec<usize> = (0..self.slots.len()).collect();
+        for &slot in which.unwrap_or(&all) {
+            let to = self.paths[self.slots[slot]].group;
+            for ethertype in [ethertype::IPV4, ethertype::IPV6] {
+                let flow = slot_flow(self.id, ethertype, slot as u16, to);
+                out.push(src, Message::FlowMod(flow));
+            }
+        }
     }
 
     /// The group's ADD or MODIFY.
@@ -423,9 +541,11 @@ impl Multipath {
         };
         for p in &fresh {
             p.install(None, out);
+            out.push(src, p.group_mod(GroupModCommand::Add));
         }
-        let group = self.new_group(id, paths);
+        let group = self.new_group(id, paths, &[]);
         out.push(src, group.message(GroupModCommand::Add));
+        group.spread(None, src, out);
         self.groups.insert((src, dst), group);
         self.version += 1;
         Some(id)
@@ -440,8 +560,9 @@ impl Multipath {
         paths
     }
 
-    /// A group with an equal split over its shortest paths.
-    fn new_group(&self, id: u32, paths: Vec<TagPath>) -> Group {
+    /// A group with an equal split over its shortest paths; its UDP slots
+    /// move as little as they can from `old_slots` (indices into `paths`).
+    fn new_group(&self, id: u32, paths: Vec<TagPath>, old_slots: &[usize]) -> Group {
         let shortest = paths.iter().map(|p| p.links.len()).min().unwrap_or(0);
         let ratios: Vec<f64> = paths
             .iter()
@@ -455,6 +576,7 @@ impl Multipath {
             id,
             rates: vec![0.0; n],
             paths,
+            slots: Group::slots_for(&weights, old_slots),
             weights,
             counted: None,
             carried: (None, vec![0; n]),
@@ -463,9 +585,9 @@ impl Multipath {
         }
     }
 
-    /// Tags `links`, reusing the tag of an `old` path with the same links.
-    /// Returns all tagged paths and those that are new; None (with nothing
-    /// taken) when tags ran out.
+    /// Tags `links`, reusing the tag (and path group) of an `old` path with
+    /// the same links. Returns all tagged paths and those that are new;
+    /// None (with nothing taken) when tags or group ids ran out.
     fn retag(
         &mut self,
         links: Vec<Vec<Link>>,
@@ -478,14 +600,20 @@ impl Multipath {
                 paths.push(p.clone());
                 continue;
             }
-            let Some(tag) = self.tags.take() else {
+            let taken = self.tags.take().map(|tag| (tag, self.group_ids.take()));
+            let Some((tag, Some(group))) = taken else {
+                if let Some((tag, None)) = taken {
+                    self.tags.give(tag);
+                }
                 for p in &fresh {
                     self.tags.give(u32::from(p.tag));
+                    self.group_ids.give(p.group);
                 }
                 return None;
             };
             let p = TagPath {
                 tag: tag as u16,
+                group,
                 links,
             };
             fresh.push(p.clone());
@@ -494,9 +622,23 @@ impl Multipath {
         Some((paths, fresh))
     }
 
-    /// Removes a group's paths and the group itself from the switches.
+    /// Removes a group's spreading flows, the group, its paths' groups and
+    /// its paths from the switches.
     fn remove(&mut self, src: u64, group: &Group, out: &mut Outbox) {
         self.version += 1;
+        out.push(
+            src,
+            Message::FlowMod(FlowMod {
+                table_id: SPREAD_TABLE,
+                cookie: COOKIE_SPREAD,
+                cookie_mask: COOKIE_KIND_MASK,
+                command: FlowModCommand::Delete,
+                match_: Match {
+                    fields: vec![Oxm::Metadata(u64::from(group.id), None)],
+                },
+                ..flow_mod_defaults()
+            }),
+        );
         out.push(
             src,
             Message::GroupMod(GroupMod {
@@ -507,10 +649,18 @@ impl Multipath {
             }),
         );
         for p in &group.paths {
-            p.uninstall(out);
-            self.tags.give(u32::from(p.tag));
+            self.drop_path(p, out);
         }
         self.group_ids.give(group.id);
+    }
+
+    /// Removes a path no group uses any more: its group on the ingress, its
+    /// flows after it; frees its tag and group id.
+    fn drop_path(&mut self, p: &TagPath, out: &mut Outbox) {
+        out.push(p.links[0].src.dpid, p.group_mod(GroupModCommand::Delete));
+        p.uninstall(out);
+        self.tags.give(u32::from(p.tag));
+        self.group_ids.give(p.group);
     }
 
     /// Links went away: every group with a path over one gets the paths that
@@ -571,12 +721,22 @@ impl Multipath {
             };
             for p in &fresh {
                 p.install(None, out);
+                out.push(src, p.group_mod(GroupModCommand::Add));
             }
-            let group = self.new_group(old.id, paths);
+            // The slots of paths that stay keep them where the weights allow.
+            let old_slots: Vec<usize> = old
+                .slots
+                .iter()
+                .map(|&i| {
+                    let kept = paths.iter().position(|p| p.tag == old.paths[i].tag);
+                    kept.unwrap_or(usize::MAX)
+                })
+                .collect();
+            let group = self.new_group(old.id, paths, &old_slots);
             out.push(src, group.message(GroupModCommand::Modify));
+            group.spread(None, src, out);
             for p in old.paths.iter().filter(|p| !group.paths.contains(p)) {
-                p.uninstall(out);
-                self.tags.give(u32::from(p.tag));
+                self.drop_path(p, out);
             }
             self.stats.repaired += 1;
             self.version += 1;
@@ -618,25 +778,21 @@ impl Multipath {
         self.own(dpid).next().is_some()
     }
 
-    /// A group-statistics reply from `dpid`: bucket byte counters become
-    /// rates. A counter below its last value started again from zero (Open
-    /// vSwitch clears a group's counters when the group is modified); a
-    /// bucket list that changed starts a new baseline.
+    /// A group-statistics reply (or one part of it) from `dpid`: the byte
+    /// counters of a group's path groups, when the reply holds them all,
+    /// become its rates per path. A counter below its last value started
+    /// again from zero (the switch restarted it).
     pub fn group_stats(&mut self, dpid: u64, now: Instant, stats: &[GroupStats]) {
-        for s in stats {
-            let Some(g) = self
-                .groups
-                .range_mut((dpid, 0)..=(dpid, u64::MAX))
-                .map(|(_, g)| g)
-                .find(|g| g.id == s.group_id)
-            else {
+        let counted: HashMap<u32, u64> = stats.iter().map(|s| (s.group_id, s.byte_count)).collect();
+        for (_, g) in self.groups.range_mut((dpid, 0)..=(dpid, u64::MAX)) {
+            let bytes: Option<Vec<u64>> = g
+                .paths
+                .iter()
+                .map(|p| counted.get(&p.group).copied())
+                .collect();
+            let Some(bytes) = bytes else {
                 continue;
             };
-            let bytes: Vec<u64> = s.bucket_stats.iter().map(|c| c.byte_count).collect();
-            if bytes.len() != g.paths.len() {
-                g.counted = None;
-                continue;
-            }
             if let Some((then, prev)) = &g.counted {
                 let sent: Vec<u64> = bytes
                     .iter()
@@ -906,6 +1062,12 @@ impl Multipath {
                 );
                 g.weights = weights;
                 out.push(key.0, g.message(GroupModCommand::Modify));
+                let slots = Group::slots_for(&g.weights, &g.slots);
+                let moved: Vec<usize> = (0..slots.len())
+                    .filter(|&i| slots[i] != g.slots[i])
+                    .collect();
+                g.slots = slots;
+                g.spread(Some(&moved), key.0, out);
                 changed += 1;
             }
         }

@@ -3,7 +3,7 @@
 mod sim;
 
 use edgeflow_controller::forwarding::COOKIE_PATH;
-use edgeflow_controller::multipath::COOKIE_TAG;
+use edgeflow_controller::multipath::{COOKIE_TAG, SPREAD_TABLE};
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
 use edgeflow_proto::ofp::{self, ErrorType, Hello, HelloElem, Message};
 use sim::{fat_tree, Net};
@@ -706,6 +706,53 @@ fn cross_pod_traffic_enters_a_group_of_four_tagged_paths() {
 }
 
 #[test]
+fn udp_flows_spread_over_the_paths_by_source_port() {
+    // The sim's select groups hash UDP without its ports, as Open vSwitch's
+    // do: through the group alone, all of a host pair's UDP (a VXLAN tunnel
+    // between two nodes) would take one path.
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let g = group_21_to_28(&net).group_id;
+    let before = net.path_bytes(21, g);
+    net.clear_inboxes();
+    for sport in 40_000..40_064 {
+        let f = net.udp_frame_of(0, 15, sport, 100);
+        net.host_sends(0, f);
+    }
+    assert_eq!(net.unicast_received(15), 64);
+    assert_eq!(cores_carrying_tags(&net).len(), 4);
+    // Equal weights: 4 of the 16 slots per path, 16 of the 64 ports each.
+    let frame = net.udp_frame_of(0, 15, 0, 100).len() as u64;
+    let frames_since = |net: &Net, before: &[u64]| -> Vec<u64> {
+        let now = net.path_bytes(21, g);
+        now.iter()
+            .zip(before)
+            .map(|(a, b)| (a - b) / frame)
+            .collect()
+    };
+    assert_eq!(frames_since(&net, &before), [16, 16, 16, 16]);
+    // One source port always takes the same path.
+    let again = net.path_bytes(21, g);
+    for _ in 0..8 {
+        let f = net.udp_frame_of(0, 15, 40_005, 100);
+        net.host_sends(0, f);
+    }
+    let moved = frames_since(&net, &again);
+    assert_eq!(moved.iter().filter(|&&n| n > 0).count(), 1, "{moved:?}");
+    // The path groups' counters are the group's rates: UDP is measured.
+    for _ in 0..3 {
+        for sport in 40_000..40_064 {
+            let f = net.udp_frame_of(0, 15, sport, 1000);
+            net.host_sends(0, f);
+        }
+        net.advance(Duration::from_secs(1));
+    }
+    let view = group_21_to_28(&net);
+    assert!(view.paths.iter().all(|p| p.rate_bps > 0.0), "{view:?}");
+}
+
+#[test]
 fn cut_link_moves_a_groups_traffic_at_once() {
     let mut net = fat_tree();
     net.start();
@@ -725,6 +772,14 @@ fn cut_link_moves_a_groups_traffic_at_once() {
     assert_eq!(net.unicast_received(0), 3, "and back");
     assert_eq!(net.packet_ins(), before, "by flows and groups in place");
     assert_eq!(net.looped, 0);
+    // UDP, whose flows name paths, was moved off the dead link too.
+    net.clear_inboxes();
+    for sport in 40_000..40_064 {
+        let f = net.udp_frame_of(0, 15, sport, 100);
+        net.host_sends(0, f);
+    }
+    assert_eq!(net.unicast_received(15), 64);
+    assert_eq!(net.packet_ins(), before);
     let stats = net.ctrl.stats();
     assert!(stats.groups_repaired > 0);
     // No group keeps a path over the dead link.
@@ -807,6 +862,46 @@ fn background_load_on_a_path_moves_the_groups_weight_away() {
     let buckets = &net.switches[&21].groups[&g.group_id];
     let on_switch: Vec<u16> = buckets.iter().map(|b| b.weight).collect();
     assert_eq!(on_switch, g.paths.iter().map(weight).collect::<Vec<_>>());
+    // And UDP's slots follow the weights, each path's share within a slot.
+    let slots = udp_slots(&net, 21, g.group_id);
+    assert_eq!(slots.iter().sum::<usize>(), 16, "{slots:?}");
+    for (n, p) in slots.iter().zip(&g.paths) {
+        let share = f64::from(p.weight) / 100.0;
+        assert!(
+            (*n as f64 / 16.0 - share).abs() < 1.0 / 16.0,
+            "{slots:?} {g:?}"
+        );
+    }
+}
+
+/// UDP slots per path (in bucket order) of switch `dpid`'s group `group`:
+/// its spreading flows for IPv4 and for IPv6, which must agree.
+fn udp_slots(net: &Net, dpid: u64, group: u32) -> Vec<usize> {
+    let sw = &net.switches[&dpid];
+    let path_groups: Vec<ofp::Action> = sw.groups[&group]
+        .iter()
+        .map(|b| b.actions[0].clone())
+        .collect();
+    let count = |ethertype: u16| -> Vec<usize> {
+        path_groups
+            .iter()
+            .map(|to| {
+                sw.flows
+                    .iter()
+                    .filter(|f| f.table == SPREAD_TABLE)
+                    .filter(|f| {
+                        f.fields
+                            .contains(&ofp::Oxm::Metadata(u64::from(group), None))
+                    })
+                    .filter(|f| f.fields.contains(&ofp::Oxm::EthType(ethertype)))
+                    .filter(|f| f.actions == [to.clone()])
+                    .count()
+            })
+            .collect()
+    };
+    let v4 = count(0x0800);
+    assert_eq!(v4, count(0x86dd));
+    v4
 }
 
 #[test]
@@ -1003,15 +1098,15 @@ fn a_placement_routes_its_traffic_into_groups_until_deleted() {
         .as_ref()
         .unwrap()
         .contains("10.0.0.99"));
-    // One IP-pair flow at each pod's switch, into the group.
+    // One IP-pair flow at each pod's switch, into its group's spreading.
     for edge in [21, 28] {
         let flows = placement_flows(&net, edge);
         assert_eq!(flows.len(), 1, "edge {edge}: {flows:?}");
-        assert!(matches!(
-            flows[0].actions[..],
-            [edgeflow_proto::ofp::Action::Group(_)]
-        ));
+        assert_eq!(flows[0].goto, Some(SPREAD_TABLE), "{flows:?}");
+        assert!(flows[0].actions.is_empty() && flows[0].metadata.is_some());
     }
+    let into = placement_flows(&net, 21)[0].metadata.map(|(m, _)| m as u32);
+    assert_eq!(into, web_db.group_id);
     // The pods' traffic takes those flows, with no PACKET_IN.
     net.reset_flow_counters();
     let before = net.packet_ins();
@@ -1057,6 +1152,7 @@ fn a_switch_dump_returns_what_the_switch_holds() {
             ofp::Oxm::UdpSrc(3, Some(0xf)),
         ],
         actions: Vec::new(),
+        metadata: None,
         goto: None,
         packets: 0,
     });
@@ -1073,10 +1169,14 @@ fn a_switch_dump_returns_what_the_switch_holds() {
         "the operator's flow is in the dump"
     );
     assert_eq!(dump.groups.len(), net.switches[&21].groups.len());
-    assert!(
-        dump.groups.iter().all(|g| g["group_type"] == "Select"),
+    // Select groups whose buckets hand frames to the paths' indirect groups.
+    let of_type = |t: &str| dump.groups.iter().filter(|g| g["group_type"] == t).count();
+    assert!(of_type("Select") > 0, "{:?}", dump.groups);
+    assert_eq!(
+        of_type("Indirect"),
+        dump.groups.len() - of_type("Select"),
         "{:?}",
-        dump.groups[0]
+        dump.groups
     );
     assert!(net.ctrl.poll_switch_dump().is_none());
     // A switch that is not there, or that leaves before answering.

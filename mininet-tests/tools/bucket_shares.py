@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""How Open vSwitch spreads connections over the buckets of edgeflow's
-select group: the two-site topology of test_multipath.py (sA and sB joined
-by four paths, every group bucket weighted 25), 4 host pairs x 32
-connections at 40 kbit/s each (far below the links' 10 Mbit/s, so nothing
-is lost), alternately TCP and UDP; prints the share of sA's group bytes
-each bucket forwarded.
+"""How edgeflow's multipath spreads connections over the paths: the
+two-site topology of test_multipath.py (sA and sB joined by four paths,
+every path weighted 25), 4 host pairs x 32 connections at 40 kbit/s each
+(far below the links' 10 Mbit/s, so nothing is lost), alternately TCP and
+UDP; prints the share of the bytes of sA's group for sB each path carried
+(the counters of the paths' indirect groups, which both kinds cross).
 
-Open vSwitch hashes the addresses, the protocol and, for TCP and SCTP only,
-the ports: UDP flows of one host pair all take the same bucket.
+TCP is spread by the select group: Open vSwitch hashes the addresses, the
+protocol and, for TCP and SCTP only, the ports. UDP is spread by
+edgeflow's flows on the low bits of the source port (through the select
+group, all UDP flows of one host pair would take the same path).
 
 Run as root from the repository root with the release binary built:
 
@@ -28,10 +30,16 @@ import topos  # noqa: E402
 import test_multipath as tm  # noqa: E402
 
 
-def bucket_bytes(net, group_id):
-    out = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-group-stats sA")
-    line = next(l for l in out.splitlines() if "group_id=%d," % group_id in l)
-    return [int(b) for b in re.findall(r"bucket\d+:packet_count=\d+,byte_count=(\d+)", line)]
+def path_bytes(net, group_id):
+    """Bytes each path group of sA's select group `group_id` forwarded, in
+    bucket order."""
+    groups = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
+    line = next(l for l in groups.splitlines() if "group_id=%d," % group_id in l)
+    paths = [int(g) for g in re.findall(r"actions=group:(\d+)", line)]
+    stats = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-group-stats sA")
+    counted = {int(i): int(b) for i, b in re.findall(
+        r"group_id=(\d+),duration=[^,]*,ref_count=\d+,packet_count=\d+,byte_count=(\d+)", stats)}
+    return [counted[p] for p in paths]
 
 
 def main():
@@ -56,10 +64,10 @@ def main():
         for r in range(args.rounds):
             udp = r % 2 == 1
             extra = ("-u", "-b", "40k") if udp else ("-b", "40k")
-            before = bucket_bytes(net, group_id)
+            before = path_bytes(net, group_id)
             harness.iperf3_parallel(net, tm.site_pairs(), duration=4, streams=32, extra=extra)
-            d = [b - a for a, b in zip(before, bucket_bytes(net, group_id))]
-            print("%s: bucket shares %s %%" % ("UDP" if udp else "TCP",
+            d = [b - a for a, b in zip(before, path_bytes(net, group_id))]
+            print("%s: path shares %s %%" % ("UDP" if udp else "TCP",
                                               [round(100 * x / max(sum(d), 1), 1) for x in d]),
                   flush=True)
     finally:

@@ -100,3 +100,32 @@ pub fn quantize(ratios: &[f64], total: u16) -> Result<Buckets, TeError> {
 pub fn quantize_split(split: &Split, total: u16) -> Result<Vec<Buckets>, TeError> {
     split.weights.iter().map(|r| quantize(r, total)).collect()
 }
+
+/// Hands `counts.iter().sum()` slots to paths, path `i` getting `counts[i]`
+/// of them, moving as few as possible from `old` (the path of each slot
+/// before; an empty or differently sized `old` assigns afresh): a slot
+/// keeps its path while that path has slots left to take, and the slots
+/// freed go to the paths that gained, in path order. Used where flows,
+/// not a select group, split traffic over paths: every slot that moves
+/// moves the connections hashed onto it.
+pub fn assign_slots(counts: &[u16], old: &[usize]) -> Vec<usize> {
+    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+    let mut left: Vec<usize> = counts.iter().map(|&c| usize::from(c)).collect();
+    let mut slots: Vec<Option<usize>> = vec![None; total];
+    if old.len() == total {
+        for (slot, &path) in slots.iter_mut().zip(old) {
+            if let Some(l) = left.get_mut(path).filter(|l| **l > 0) {
+                *l -= 1;
+                *slot = Some(path);
+            }
+        }
+    }
+    let mut gaining = left
+        .iter()
+        .enumerate()
+        .flat_map(|(path, &n)| std::iter::repeat_n(path, n));
+    slots
+        .into_iter()
+        .map(|s| s.or_else(|| gaining.next()).unwrap_or(0))
+        .collect()
+}

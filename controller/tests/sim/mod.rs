@@ -1,11 +1,12 @@
 //! A simulated OpenFlow 1.3 fabric driven by a virtual clock.
 //!
 //! Simulated switches answer the handshake, keep flow tables (priority,
-//! match on in_port / Ethernet addresses with masks / ethertype / VLAN id /
-//! IPv4 addresses,
-//! apply-actions with output, VLAN push/set/pop and groups, goto-table) and
-//! select groups (a hash of the frame picks among the live buckets by
-//! weight), and turn a PACKET_OUT or a forwarded frame into frames on their
+//! match on in_port / metadata / Ethernet addresses with masks / ethertype /
+//! VLAN id / IPv4 addresses / IP protocol / UDP source port with a mask,
+//! apply-actions with output, VLAN push/set/pop and groups, write-metadata,
+//! goto-table), select groups (a hash of the frame picks among the live
+//! buckets by weight; like Open vSwitch's, the hash leaves out UDP ports)
+//! and indirect groups, and turn a PACKET_OUT or a forwarded frame into frames on their
 //! ports; a frame on a linked port arrives at the neighbour, a frame on a
 //! host port lands in that host's inbox. Tests ask forwarding questions
 //! (did h2 get it? how many copies? did the controller see it?) instead of
@@ -20,7 +21,7 @@ use edgeflow_controller::multipath::MultipathConfig;
 use edgeflow_controller::session::SessionConfig;
 use edgeflow_controller::stats::StatsConfig;
 use edgeflow_proto::ofp::{
-    self, Action, Bucket, FlowModCommand, GroupModCommand, Hello, Instruction, Message,
+    self, Action, Bucket, FlowModCommand, GroupModCommand, GroupType, Hello, Instruction, Message,
     MultipartReply, MultipartReplyBody, MultipartRequestBody, OfpMsg, Oxm, PacketIn,
     PacketInReason, Port, PortReason, PortStatus, SwitchFeatures,
 };
@@ -65,6 +66,8 @@ pub struct Flow {
     pub cookie: u64,
     pub fields: Vec<Oxm>,
     pub actions: Vec<Action>,
+    /// Metadata written (value, mask).
+    pub metadata: Option<(u64, u64)>,
     pub goto: Option<u8>,
     pub packets: u64,
 }
@@ -75,8 +78,10 @@ pub struct SimSwitch {
     pub conn: ConnId,
     pub ports: Vec<Port>,
     pub flows: Vec<Flow>,
-    /// Select groups by id.
+    /// Groups' buckets by id.
     pub groups: BTreeMap<u32, Vec<Bucket>>,
+    /// Groups' types by id.
+    pub group_types: BTreeMap<u32, GroupType>,
     /// Bytes each bucket of a group forwarded.
     pub bucket_bytes: BTreeMap<u32, Vec<u64>>,
     inbuf: Vec<u8>,
@@ -121,20 +126,48 @@ fn vlan_vid(frame: &[u8]) -> Option<u16> {
         .flatten()
 }
 
-/// A stable hash of a frame's bytes (FNV-1a), for bucket selection.
-fn frame_hash(frame: &[u8]) -> u64 {
-    frame.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+/// Where an untagged IPv4 frame's UDP header starts, if it carries UDP.
+fn udp_at(frame: &[u8]) -> Option<usize> {
+    let ip = frame.get(14..)?;
+    (frame.get(12..14)? == [0x08, 0x00] && *ip.get(9)? == 17)
+        .then(|| 14 + usize::from(ip[0] & 0x0f) * 4)
 }
 
-fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr, frame: &[u8]) -> bool {
+/// A stable hash of a frame's bytes (FNV-1a), for bucket selection; UDP
+/// ports are left out, as Open vSwitch 3.1 leaves them out.
+fn frame_hash(frame: &[u8]) -> u64 {
+    let ports = udp_at(frame).map_or(0..0, |at| at..at + 4);
+    frame
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !ports.contains(i))
+        .fold(0xcbf2_9ce4_8422_2325, |h, (_, &b)| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+}
+
+fn field_matches(f: &Oxm, in_port: u32, metadata: u64, eth: &EthernetRepr, frame: &[u8]) -> bool {
     let masked = |v: MacAddr, want: MacAddr, mask: Option<MacAddr>| {
         let m = mask.unwrap_or(MacAddr::BROADCAST).0;
         (0..6).all(|i| v.0[i] & m[i] == want.0[i] & m[i])
     };
     match f {
         Oxm::InPort(p) => *p == in_port,
+        Oxm::Metadata(want, mask) => {
+            let m = mask.unwrap_or(u64::MAX);
+            metadata & m == want & m
+        }
+        Oxm::IpProto(p) => match eth.ethertype {
+            0x0800 => frame.get(23) == Some(p),
+            0x86dd => frame.get(20) == Some(p),
+            _ => false,
+        },
+        Oxm::UdpSrc(want, mask) => udp_at(frame)
+            .and_then(|at| frame.get(at..at + 2))
+            .is_some_and(|b| {
+                let m = mask.unwrap_or(u16::MAX);
+                u16::from_be_bytes([b[0], b[1]]) & m == want & m
+            }),
         Oxm::EthDst(want, mask) => masked(eth.dst, *want, *mask),
         Oxm::EthSrc(want, mask) => masked(eth.src, *want, *mask),
         Oxm::EthType(t) => *t == eth.ethertype,
@@ -150,7 +183,13 @@ fn field_matches(f: &Oxm, in_port: u32, eth: &EthernetRepr, frame: &[u8]) -> boo
 }
 
 impl SimSwitch {
-    fn lookup(&mut self, table: u8, in_port: u32, frame: &[u8]) -> Option<&mut Flow> {
+    fn lookup(
+        &mut self,
+        table: u8,
+        in_port: u32,
+        metadata: u64,
+        frame: &[u8],
+    ) -> Option<&mut Flow> {
         let (eth, _) = EthernetRepr::parse(frame).ok()?;
         self.flows
             .iter_mut()
@@ -158,15 +197,23 @@ impl SimSwitch {
                 f.table == table
                     && f.fields
                         .iter()
-                        .all(|x| field_matches(x, in_port, &eth, frame))
+                        .all(|x| field_matches(x, in_port, metadata, &eth, frame))
             })
             .max_by_key(|f| f.priority)
     }
 
-    /// The bucket a select group gives this frame (counted): by a hash of
-    /// the frame, weighted, among buckets whose watched port is up.
+    /// The bucket a group gives this frame (counted): an indirect group's
+    /// one bucket; for a select group by a hash of the frame, weighted,
+    /// among buckets whose watched port is up.
     fn select(&mut self, group: u32, frame: &[u8]) -> Option<Bucket> {
         let buckets = self.groups.get(&group)?;
+        if self.group_types.get(&group) == Some(&GroupType::Indirect) {
+            let bucket = buckets.first()?.clone();
+            let bytes = self.bucket_bytes.entry(group).or_default();
+            bytes.resize(1, 0);
+            bytes[0] += frame.len() as u64;
+            return Some(bucket);
+        }
         let live: Vec<usize> = (0..buckets.len())
             .filter(|&i| buckets[i].weight > 0)
             .filter(|&i| {
@@ -199,10 +246,12 @@ impl SimSwitch {
             // Open vSwitch clears a group's counters when it is modified.
             GroupModCommand::Add | GroupModCommand::Modify => {
                 self.groups.insert(gm.group_id, gm.buckets.clone());
+                self.group_types.insert(gm.group_id, gm.group_type);
                 self.bucket_bytes.remove(&gm.group_id);
             }
             GroupModCommand::Delete => {
                 self.groups.remove(&gm.group_id);
+                self.group_types.remove(&gm.group_id);
                 self.bucket_bytes.remove(&gm.group_id);
             }
             other => panic!("unexpected group-mod command {other:?}"),
@@ -222,6 +271,10 @@ impl SimSwitch {
             Instruction::GotoTable(t) => Some(*t),
             _ => None,
         });
+        let metadata = fm.instructions.iter().find_map(|i| match i {
+            Instruction::WriteMetadata { metadata, mask } => Some((*metadata, *mask)),
+            _ => None,
+        });
         let selected = |f: &Flow| {
             f.cookie & fm.cookie_mask == fm.cookie & fm.cookie_mask
                 && (fm.table_id == ofp::table::ALL || fm.table_id == f.table)
@@ -239,6 +292,7 @@ impl SimSwitch {
                     cookie: fm.cookie,
                     fields: fm.match_.fields.clone(),
                     actions,
+                    metadata,
                     goto,
                     packets: 0,
                 });
@@ -323,6 +377,7 @@ impl Net {
                     ports: (1..=n).map(port).collect(),
                     flows: Vec::new(),
                     groups: BTreeMap::new(),
+                    group_types: BTreeMap::new(),
                     bucket_bytes: BTreeMap::new(),
                     inbuf: Vec::new(),
                     packet_ins: 0,
@@ -548,7 +603,16 @@ impl Net {
                         match_: ofp::Match {
                             fields: f.fields.clone(),
                         },
-                        instructions: vec![Instruction::ApplyActions(f.actions.clone())],
+                        instructions: std::iter::once(Instruction::ApplyActions(f.actions.clone()))
+                            .chain(
+                                f.metadata
+                                    .map(|(metadata, mask)| Instruction::WriteMetadata {
+                                        metadata,
+                                        mask,
+                                    }),
+                            )
+                            .chain(f.goto.map(Instruction::GotoTable))
+                            .collect(),
                     })
                     .collect();
                 self.switch_replies(conn, msg.xid, MultipartReplyBody::Flow(flows))
@@ -558,7 +622,7 @@ impl Net {
                     .groups
                     .iter()
                     .map(|(&group_id, buckets)| ofp::GroupDesc {
-                        group_type: ofp::GroupType::Select,
+                        group_type: sw.group_types[&group_id],
                         group_id,
                         buckets: buckets.clone(),
                     })
@@ -704,14 +768,18 @@ impl Net {
         let mut out = Vec::new();
         let mut frame = frame.to_vec();
         let mut table = 0;
+        let mut metadata = 0u64;
         loop {
             let Some(sw) = self.switches.get_mut(&dpid) else {
                 return out;
             };
-            let Some(flow) = sw.lookup(table, in_port, &frame) else {
+            let Some(flow) = sw.lookup(table, in_port, metadata, &frame) else {
                 return out;
             };
             flow.packets += 1;
+            if let Some((value, mask)) = flow.metadata {
+                metadata = (metadata & !mask) | (value & mask);
+            }
             let (actions, goto) = (flow.actions.clone(), flow.goto);
             let (emitted, left) = self.apply_actions(dpid, in_port, &actions, &frame, hops);
             out.extend(emitted);
@@ -771,6 +839,12 @@ impl Net {
     /// An IP frame between two hosts with `payload` bytes of payload (at
     /// least 4).
     pub fn ip_frame_of(&self, from: usize, to: usize, payload: u16) -> Vec<u8> {
+        self.ipv4_frame(from, to, 253, payload.max(4))
+    }
+
+    /// An IPv4 frame of protocol `proto` between two hosts, its `payload`
+    /// bytes zero.
+    fn ipv4_frame(&self, from: usize, to: usize, proto: u8, payload: u16) -> Vec<u8> {
         let (f, t) = (&self.hosts[from], &self.hosts[to]);
         let eth = EthernetRepr {
             dst: t.mac,
@@ -778,8 +852,7 @@ impl Net {
             vlan: None,
             ethertype: 0x0800,
         };
-        let payload = payload.max(4);
-        let ip = Ipv4Repr::new(f.ip, t.ip, 253, payload);
+        let ip = Ipv4Repr::new(f.ip, t.ip, proto, payload);
         let mut buf = vec![0u8; eth.buffer_len() + ip.buffer_len() + usize::from(payload)];
         eth.emit(&mut buf);
         ip.emit(&mut buf[eth.buffer_len()..]);
@@ -798,6 +871,30 @@ impl Net {
         let at = f.len() - usize::from(payload.max(4));
         f[at..at + 2].copy_from_slice(&flow.to_be_bytes());
         f
+    }
+
+    /// A UDP datagram between two hosts from source port `sport` to port
+    /// 4789 (VXLAN's), with `payload` bytes of payload.
+    pub fn udp_frame_of(&self, from: usize, to: usize, sport: u16, payload: u16) -> Vec<u8> {
+        let mut buf = self.ipv4_frame(from, to, 17, 8 + payload);
+        let udp = buf.len() - 8 - usize::from(payload);
+        buf[udp..udp + 2].copy_from_slice(&sport.to_be_bytes());
+        buf[udp + 2..udp + 4].copy_from_slice(&4789u16.to_be_bytes());
+        buf[udp + 4..udp + 6].copy_from_slice(&(8 + payload).to_be_bytes());
+        buf
+    }
+
+    /// Bytes each path group of switch `dpid`'s select group `group` carried,
+    /// in bucket order.
+    pub fn path_bytes(&self, dpid: u64, group: u32) -> Vec<u64> {
+        let sw = &self.switches[&dpid];
+        sw.groups[&group]
+            .iter()
+            .map(|b| match b.actions[..] {
+                [Action::Group(p)] => sw.bucket_bytes.get(&p).map_or(0, |c| c.iter().sum()),
+                _ => panic!("a bucket that hands to no path group: {b:?}"),
+            })
+            .collect()
     }
 
     /// Sets every flow's packet counter to zero.
