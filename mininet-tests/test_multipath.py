@@ -9,6 +9,8 @@ link-disjoint paths (sA - m1..m4 - sB), every link 10 Mbit/s (htb).
    connections, so the path that drew the most of them fills first and the
    others are left short. One draw alone fell below 3x now and then (14
    draws on 2026-11-26: 26.9-35.3 Mbit/s, 2.8-3.7x, mean 3.45x).
+   Then 4 pairs x 16 UDP flows: every path carries at least a tenth of
+   them (a select group alone puts a pair's UDP on one path).
 2. Rebalancing: with UDP background traffic on the m1 path only (bgA on m1
    to bgB on sB) while the sites exchange TCP traffic, the weight of the m1
    path in sA's group drops within two rebalancing periods of the background
@@ -62,14 +64,17 @@ def site_group(wait=5):
         time.sleep(0.2)
 
 
-_BUCKET_RE = re.compile(r"weight:(\d+).*?set_field:(\d+)->vlan_vid")
+_BUCKET_RE = re.compile(r"weight:(\d+),watch_port:[^,]+,actions=group:(\d+)")
+_PATH_RE = re.compile(r"group_id=(\d+),type=indirect,.*?set_field:(\d+)->vlan_vid")
 
 
 def switch_weights(net, group_id):
-    """{tag: weight} of one select group on sA, from ovs-ofctl."""
+    """{tag: weight} of one select group on sA, from ovs-ofctl: each bucket
+    hands frames to a path's indirect group, which sets the path's tag."""
     out = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
     line = next((l for l in out.splitlines() if l.strip().startswith("group_id=%d," % group_id)), "")
-    return {int(vid) - 0x1000: int(w) for w, vid in _BUCKET_RE.findall(line)}
+    tags = {int(g): int(vid) - 0x1000 for g, vid in _PATH_RE.findall(out)}
+    return {tags.get(int(g)): int(w) for w, g in _BUCKET_RE.findall(line)}
 
 
 def middle_loads(net, secs_fn):
@@ -117,6 +122,18 @@ def test_multipath_capacity_and_rebalancing(nets, edgeflow_factory):
         print("[multipath] one connection %.1f Mbit/s; mean of %d draws %.1f Mbit/s; ratio %.2f"
               % (one, DRAWS, total, total / one))
         assert total >= MIN_RATIO * one, "%.1f Mbit/s < %.1f x %.1f" % (total, MIN_RATIO, one)
+
+        # ---- 1b. UDP spreads too ---------------------------------------------
+        # 4 pairs x 16 UDP flows at 400 kbit/s: Open vSwitch's select group
+        # would put each pair's flows on one path; edgeflow's flows spread
+        # them by source port.
+        _, udp_loads = middle_loads(net, lambda: harness.iperf3_parallel(
+            net, site_pairs(), duration=4, streams=16, extra=("-u", "-b", "400k")))
+        result["udp_path_mbps"] = udp_loads
+        print("[multipath] UDP, 4 pairs x 16 flows: per path %s" % udp_loads)
+        udp_total = sum(udp_loads.values())
+        assert len(udp_loads) == 4 and all(v >= 0.1 * udp_total for v in udp_loads.values()), \
+            "UDP per path %s" % udp_loads
 
         # ---- 2. rebalancing away from a loaded path -------------------------
         load_secs = 30

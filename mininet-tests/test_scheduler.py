@@ -101,7 +101,9 @@ def test_scheduler_extender_and_placements(nets, edgeflow_factory):
 
     flows = placement_flows(net, "e01")
     print("[scheduler] e01 placement flows: %s" % flows)
-    assert len(flows) == 1 and "group:%d" % route["group_id"] in flows[0], flows
+    # into the group's spreading table, which hands frames to the group
+    assert len(flows) == 1, flows
+    assert "write_metadata:%#x,goto_table:2" % route["group_id"] in flows[0], flows
     assert any("group_id=%d," % route["group_id"] in g for g in groups(net, "e01"))
     # the pods' traffic takes the placement flow
     before = packets(flows[0])
