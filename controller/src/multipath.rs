@@ -47,7 +47,7 @@
 //! **Weights** start as an equal split over the shortest of the paths. Every
 //! rebalancing period they are recomputed to minimise the maximum link
 //! utilisation ([`heuristic::min_mlu`]): each group's demand is what its
-//! buckets carried (group statistics, polled with the port statistics) or
+//! paths carried (the path groups' statistics, polled with the port statistics) or
 //! what placements expect between the two switches, whichever is larger, and
 //! a link's background is its planned load (the larger of the measured rate
 //! and the forecast) minus the traffic of the groups crossing it, and no
@@ -304,24 +304,25 @@ struct Group {
     weights: Vec<u16>,
     /// The path (index) each UDP slot goes to, in proportion to the weights.
     slots: Vec<usize>,
-    /// Byte counters per bucket at the last statistics reply, and when.
+    /// Byte counters per path (its group's) at the last statistics reply,
+    /// and when.
     counted: Option<(Instant, Vec<u64>)>,
-    /// Bytes per bucket since the group was made, summed from the counters'
-    /// increments (the switch clears them when the group is modified), and
-    /// when they were last counted.
+    /// Bytes per path since the group was made, summed from the counters'
+    /// increments (across restarts of the counters), and when they were
+    /// last counted.
     carried: (Option<Instant>, Vec<u64>),
     /// `carried` as it was at the last rebalancing: the start of the window
     /// the next one measures.
     mark: (Option<Instant>, Vec<u64>),
-    /// Measured rate per bucket, bit/s.
+    /// Measured rate per path, bit/s.
     rates: Vec<f64>,
     /// Rebalancing periods in a row without a flow using the group or traffic through it.
     idle: u32,
 }
 
 impl Group {
-    /// Rate per bucket since the last rebalancing, bit/s; the latest poll's
-    /// for a bucket without such a window.
+    /// Rate per path since the last rebalancing, bit/s; the latest poll's
+    /// for a path without such a window.
     fn window_rates(&self) -> Vec<f64> {
         let ((Some(t0), start), (Some(t1), end)) = (&self.mark, &self.carried) else {
             return self.rates.clone();
