@@ -614,11 +614,12 @@ impl Controller {
                 }
             }
             Message::MultipartReply(MultipartReply {
+                flags,
                 body: MultipartReplyBody::Group(stats),
-                ..
             }) => {
                 if let Some(mp) = self.forwarding.multipath_mut() {
-                    mp.group_stats(dpid, now, &stats);
+                    let more = flags & MULTIPART_REPLY_MORE != 0;
+                    mp.group_stats(dpid, now, more, stats);
                 }
             }
             Message::Error(_) if self.dumps.error(dpid, msg.xid) => {}

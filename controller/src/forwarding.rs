@@ -9,8 +9,9 @@
 //!   and its edge ports, and drop those arriving on a link that is not on
 //!   the tree. No frame can circle, whatever loops the fabric has.
 //! * Unicast between two known hosts on different switches enters, at the
-//!   ingress switch, the select group that spreads traffic over weighted
-//!   paths to the egress switch ([`crate::multipath`]); the ingress flow is
+//!   ingress switch, the group that spreads traffic over weighted paths to
+//!   the egress switch (its spreading table, then the select group or, for
+//!   UDP, a path; [`crate::multipath`]); the ingress flow is
 //!   matched on the MAC pair and the host port. Without multipath (turned
 //!   off, or path tags ran out) a pair gets flows on every switch of one
 //!   shortest path, both directions; among equal-cost paths the choice
@@ -74,7 +75,7 @@ pub struct ForwardingConfig {
 enum Via {
     /// Out of a port.
     Port(u32),
-    /// Into a multipath select group.
+    /// Into a multipath group (its spreading table, see [`multipath::entry`]).
     Group(u32),
 }
 
@@ -754,7 +755,7 @@ impl Forwarding {
     }
 
     /// Installs a placement route: a flow at the source host's port, matched
-    /// on the IP pair, into the select group towards the destination's
+    /// on the IP pair, into the multipath group towards the destination's
     /// switch (or to the destination's port on the same switch), carrying
     /// `cookie`. Errs with the reason when it cannot be installed yet.
     pub fn install_route(

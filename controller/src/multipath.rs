@@ -8,8 +8,10 @@
 //! frame out of the path's first link, and one select group for D with a
 //! bucket per path that hands the frame to the path's group. Traffic for D
 //! enters at [`SPREAD_TABLE`] (see [`entry`]): UDP goes to a path by the low
-//! bits of its source port, through [`SPREAD_SLOTS`] flows handed out to the
-//! paths in proportion to their weights, the rest to the select group.
+//! bits of its source port, in [`SPREAD_SLOTS`] slots (a flow each for IPv4
+//! and IPv6) handed out to the paths in proportion to their weights, the
+//! rest to the select group. (Open vSwitch gives a later fragment of a
+//! datagram UDP port 0: it takes slot 0's path, the first fragment its own.)
 //! (Open vSwitch's select groups hash TCP and SCTP ports but not UDP's: all
 //! of a host pair's UDP, a VXLAN or Geneve overlay between two nodes, QUIC,
 //! would take one path. Choosing the hashed fields needs OpenFlow 1.5.) The
@@ -276,8 +278,7 @@ pub fn entry(id: u32) -> Vec<Instruction> {
 }
 
 /// The spreading flow of group `id` for UDP over `ethertype` whose source
-/// port's low bits are `slot`, sending to path group `to` (none: a match
-/// for deleting it).
+/// port's low bits are `slot`, sending to path group `to`.
 fn slot_flow(id: u32, ethertype: u16, slot: u16, to: u32) -> FlowMod {
     FlowMod {
         table_id: SPREAD_TABLE,
@@ -395,31 +396,40 @@ impl Group {
 
 /// Numbers handed out from 1 to a maximum, and taken back for reuse, oldest
 /// returned first: a tag just freed (its flows' deletes perhaps still on
-/// their way to the switches) is the last to be used again.
+/// their way to the switches) is the last to be used again. With
+/// `fresh_first` (group ids, of which there are billions) numbers never used
+/// go first: a flow that still names a removed group (a placement route
+/// until it is moved, a statistics reply on its way) never reaches another.
 #[derive(Debug)]
 struct Pool {
     next: u32,
     max: u32,
     free: VecDeque<u32>,
+    fresh_first: bool,
 }
 
 impl Pool {
-    fn new(max: u32) -> Pool {
+    fn new(max: u32, fresh_first: bool) -> Pool {
         Pool {
             next: 1,
             max,
             free: VecDeque::new(),
+            fresh_first,
         }
     }
 
     fn take(&mut self) -> Option<u32> {
-        self.free.pop_front().or_else(|| {
-            let n = self.next;
-            (n <= self.max).then(|| {
-                self.next += 1;
-                n
-            })
-        })
+        let n = self.next;
+        let fresh = (n <= self.max).then_some(n);
+        let taken = if self.fresh_first {
+            fresh.or_else(|| self.free.pop_front())
+        } else {
+            self.free.pop_front().or(fresh)
+        };
+        if taken.is_some() && taken == fresh {
+            self.next += 1;
+        }
+        taken
     }
 
     fn give(&mut self, n: u32) {
@@ -493,6 +503,8 @@ pub struct Multipath {
     /// Each link's traffic that no group carried, measured at the last
     /// rebalancing, bit/s.
     link_background: HashMap<Link, f64>,
+    /// Parts of a group-statistics reply, by switch, until its last part.
+    partial: HashMap<u64, Vec<GroupStats>>,
     /// Counters.
     pub stats: MultipathStats,
 }
@@ -503,13 +515,14 @@ impl Multipath {
         Multipath {
             config,
             groups: BTreeMap::new(),
-            tags: Pool::new(MAX_TAG),
-            group_ids: Pool::new(ofp::group::MAX),
+            tags: Pool::new(MAX_TAG, false),
+            group_ids: Pool::new(ofp::group::MAX, true),
             next_rebalance: None,
             version: 0,
             planned: BTreeMap::new(),
             link_marks: HashMap::new(),
             link_background: HashMap::new(),
+            partial: HashMap::new(),
             stats: MultipathStats::default(),
         }
     }
@@ -751,6 +764,7 @@ impl Multipath {
     /// again when reinstalled), and the tag flows it holds for other groups'
     /// paths are installed again.
     pub fn switch_reset(&mut self, dpid: u64, out: &mut Outbox) {
+        self.partial.remove(&dpid);
         let own: Vec<(u64, u64)> = self.own(dpid).map(|(k, _)| *k).collect();
         for key in own {
             if let Some(g) = self.groups.remove(&key) {
@@ -779,12 +793,22 @@ impl Multipath {
         self.own(dpid).next().is_some()
     }
 
-    /// A group-statistics reply (or one part of it) from `dpid`: the byte
-    /// counters of a group's path groups, when the reply holds them all,
-    /// become its rates per path. A counter below its last value started
-    /// again from zero (the switch restarted it).
-    pub fn group_stats(&mut self, dpid: u64, now: Instant, stats: &[GroupStats]) {
-        let counted: HashMap<u32, u64> = stats.iter().map(|s| (s.group_id, s.byte_count)).collect();
+    /// A group-statistics reply from `dpid` (`more`: a part, more to come;
+    /// the parts are kept until the last, since a group's path groups may
+    /// be listed in different parts): the byte counters of each group's
+    /// path groups become its rates per path. A counter below its last
+    /// value started again from zero (the switch restarted it).
+    pub fn group_stats(&mut self, dpid: u64, now: Instant, more: bool, stats: Vec<GroupStats>) {
+        if more {
+            self.partial.entry(dpid).or_default().extend(stats);
+            return;
+        }
+        let parts = self.partial.remove(&dpid).unwrap_or_default();
+        let counted: HashMap<u32, u64> = parts
+            .iter()
+            .chain(&stats)
+            .map(|s| (s.group_id, s.byte_count))
+            .collect();
         for (_, g) in self.groups.range_mut((dpid, 0)..=(dpid, u64::MAX)) {
             let bytes: Option<Vec<u64>> = g
                 .paths

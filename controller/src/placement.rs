@@ -6,7 +6,7 @@
 //! namespace, node, pod IP, labels) with the traffic each expects to other
 //! pods of the batch or to addresses. Each traffic entry becomes a route:
 //! once both hosts are known, a flow at the source's switch port (matched
-//! on the IP pair) sends it into the select group towards the
+//! on the IP pair) sends it into the multipath group towards the
 //! destination's switch (or straight to the port on one switch), and its
 //! rate counts as demand of that group when weights are recomputed. The
 //! flows of a batch carry one cookie, so withdrawing it is one delete per

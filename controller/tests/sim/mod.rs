@@ -97,6 +97,9 @@ pub struct SimSwitch {
     pub late_group_stats: bool,
     /// The bucket counters at the last group statistics request.
     bucket_bytes_then: BTreeMap<u32, Vec<u64>>,
+    /// Group statistics come in two parts (the first flagged MORE), as
+    /// Open vSwitch splits a long reply, every other group in each.
+    pub split_group_stats: bool,
 }
 
 fn port(no: u32) -> Port {
@@ -241,18 +244,51 @@ impl SimSwitch {
         None
     }
 
+    /// Panics, as Open vSwitch would refuse the message, when `actions`
+    /// name a group the switch does not hold.
+    fn check_groups_exist(&self, actions: &[Action]) {
+        for a in actions {
+            if let Action::Group(g) = a {
+                assert!(self.groups.contains_key(g), "group {g} does not exist");
+            }
+        }
+    }
+
     fn apply_group_mod(&mut self, gm: &ofp::GroupMod) {
+        for b in &gm.buckets {
+            self.check_groups_exist(&b.actions);
+        }
         match gm.command {
-            // Open vSwitch clears a group's counters when it is modified.
+            GroupModCommand::Add if gm.group_id == ofp::group::ALL => {
+                panic!("ADD of group ALL")
+            }
+            GroupModCommand::Delete if gm.group_id == ofp::group::ALL => {
+                self.groups.clear();
+                self.group_types.clear();
+                self.bucket_bytes.clear();
+                self.flows
+                    .retain(|f| !f.actions.iter().any(|a| matches!(a, Action::Group(_))));
+            }
+            // Open vSwitch refuses an ADD of a group it holds (GROUP_EXISTS)
+            // and clears a group's counters when it is modified.
             GroupModCommand::Add | GroupModCommand::Modify => {
+                assert!(
+                    gm.command == GroupModCommand::Modify
+                        || !self.groups.contains_key(&gm.group_id),
+                    "group {} exists",
+                    gm.group_id
+                );
                 self.groups.insert(gm.group_id, gm.buckets.clone());
                 self.group_types.insert(gm.group_id, gm.group_type);
                 self.bucket_bytes.remove(&gm.group_id);
             }
+            // Open vSwitch deletes the flows that send into a deleted group.
             GroupModCommand::Delete => {
                 self.groups.remove(&gm.group_id);
                 self.group_types.remove(&gm.group_id);
                 self.bucket_bytes.remove(&gm.group_id);
+                let into = Action::Group(gm.group_id);
+                self.flows.retain(|f| !f.actions.contains(&into));
             }
             other => panic!("unexpected group-mod command {other:?}"),
         }
@@ -275,6 +311,9 @@ impl SimSwitch {
             Instruction::WriteMetadata { metadata, mask } => Some((*metadata, *mask)),
             _ => None,
         });
+        if fm.command == FlowModCommand::Add {
+            self.check_groups_exist(&actions);
+        }
         let selected = |f: &Flow| {
             f.cookie & fm.cookie_mask == fm.cookie & fm.cookie_mask
                 && (fm.table_id == ofp::table::ALL || fm.table_id == f.table)
@@ -385,6 +424,7 @@ impl Net {
                     mute_group_stats: false,
                     late_group_stats: false,
                     bucket_bytes_then: BTreeMap::new(),
+                    split_group_stats: false,
                 },
             );
             net.by_conn.insert(100 + i as u64, dpid);
@@ -582,8 +622,23 @@ impl Net {
                                 .collect(),
                         }
                     })
-                    .collect();
-                self.switch_replies(conn, msg.xid, MultipartReplyBody::Group(stats))
+                    .collect::<Vec<_>>();
+                if sw.split_group_stats && stats.len() > 1 {
+                    // Every other group in each part: any group's path
+                    // groups straddle the two.
+                    let (first, second): (Vec<_>, Vec<_>) =
+                        stats.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+                    let first = first.into_iter().map(|(_, s)| s).collect();
+                    let second = second.into_iter().map(|(_, s)| s).collect();
+                    let more = Message::MultipartReply(MultipartReply {
+                        flags: edgeflow_controller::session::MULTIPART_REPLY_MORE,
+                        body: MultipartReplyBody::Group(first),
+                    });
+                    self.switch_says(conn, msg.xid, more);
+                    self.switch_replies(conn, msg.xid, MultipartReplyBody::Group(second))
+                } else {
+                    self.switch_replies(conn, msg.xid, MultipartReplyBody::Group(stats))
+                }
             }
             Message::MultipartRequest(r) if matches!(r.body, MultipartRequestBody::Flow(_)) => {
                 let flows = sw
