@@ -64,7 +64,8 @@ def site_group(wait=5):
         time.sleep(0.2)
 
 
-_BUCKET_RE = re.compile(r"weight:(\d+),watch_port:[^,]+,actions=group:(\d+)")
+# ovs-ofctl leaves out a bucket's weight when it is 1.
+_BUCKET_RE = re.compile(r"bucket=(?:weight:(\d+),)?watch_port:[^,]+,actions=group:(\d+)")
 _PATH_RE = re.compile(r"group_id=(\d+),type=indirect,.*?set_field:(\d+)->vlan_vid")
 
 
@@ -74,7 +75,7 @@ def switch_weights(net, group_id):
     out = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
     line = next((l for l in out.splitlines() if l.strip().startswith("group_id=%d," % group_id)), "")
     tags = {int(g): int(vid) - 0x1000 for g, vid in _PATH_RE.findall(out)}
-    return {tags.get(int(g)): int(w) for w, g in _BUCKET_RE.findall(line)}
+    return {tags.get(int(g)): int(w or 1) for w, g in _BUCKET_RE.findall(line)}
 
 
 def middle_loads(net, secs_fn):
