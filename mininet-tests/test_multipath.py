@@ -16,10 +16,14 @@ link-disjoint paths (sA - m1..m4 - sB), every link 10 Mbit/s (htb).
    path in sA's group drops within two rebalancing periods of the background
    being measured, and ``ovs-ofctl dump-groups sA`` shows exactly the weights
    the controller reports.
+3. UDP across a cut (a test of its own): 16 UDP flows over the four paths
+   while sA's link to m1 goes down; the m1 path's UDP slots move to the
+   three paths left, and few datagrams are lost.
 
 Results are appended to results/multipath.jsonl.
 """
 
+import json
 import os
 import re
 import tempfile
@@ -176,5 +180,46 @@ def test_multipath_capacity_and_rebalancing(nets, edgeflow_factory):
         assert moved_after <= deadline - t0, "weights moved only after %.1f s" % moved_after
         assert on_switch == controller, "dump-groups %s != controller %s" % (on_switch, controller)
         assert ctl.alive(), "edgeflow exited"
+    finally:
+        harness.record("multipath.jsonl", result)
+
+
+def test_udp_moves_off_a_cut_path(nets, edgeflow_factory):
+    """16 UDP flows from hA1 to hB1 over the four paths; sA's link to m1 is
+    cut mid-transfer. The spreading flows name paths, so the controller
+    (not the switch) moves the m1 path's slots: afterwards sA's group has
+    three paths and 32 slot flows (16 for IPv4, 16 for IPv6), each naming
+    one of them, and few datagrams were lost."""
+    result = {"test": "multipath_udp_cut"}
+    try:
+        start_edgeflow(edgeflow_factory)
+        net = nets.build_discovered(topos.TwoSitesTopo(bw=BW))
+        group_id, group = site_group()
+        assert len(group) == 4, group
+        hA, hB = net.get("hA1"), net.get("hB1")
+        harness.iperf3_start_server(hB, 5301)
+        assert harness.iperf3_wait_server(hB, 5301), "iperf3 server did not start"
+        out = os.path.join(tempfile.mkdtemp(prefix="iperf3-"), "udp.json")
+        p = hA.popen(["timeout", "40", "iperf3", "-c", hB.IP(), "-p", "5301", "-u", "-b", "200k",
+                      "-P", "16", "-t", "8", "-J"], stdout=open(out, "w"))
+        time.sleep(3)
+        net.configLinkStatus("sA", "m1", "down")
+        p.wait(timeout=45)
+        with open(out) as f:
+            total = json.load(f)["end"]["sum"]
+        result.update(packets=total.get("packets"), lost=total.get("lost_packets"))
+        groups = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
+        line = next(l for l in groups.splitlines() if l.strip().startswith("group_id=%d," % group_id))
+        paths = {int(g) for g in re.findall(r"actions=group:(\d+)", line)}
+        flows = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-flows sA table=2")
+        slots = [l for l in flows.splitlines()
+                 if "metadata=%#x," % group_id in l and "tp_src=" in l]
+        named = {int(g) for l in slots for g in re.findall(r"actions=group:(\d+)", l)}
+        result.update(paths_after=len(paths), slot_flows=len(slots))
+        print("\n[multipath] UDP across the cut: %s of %s datagrams lost; %d paths, %d slot flows"
+              % (result["lost"], result["packets"], len(paths), len(slots)))
+        assert len(paths) == 3, line
+        assert len(slots) == 32 and named <= paths, (sorted(named), sorted(paths))
+        assert total.get("packets") and total["lost_percent"] < 5, total
     finally:
         harness.record("multipath.jsonl", result)
