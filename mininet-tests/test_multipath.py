@@ -75,13 +75,20 @@ _BUCKET_RE = re.compile(r"bucket=(?:weight:(\d+),)?watch_port:[^,]+,actions=grou
 _PATH_RE = re.compile(r"group_id=(\d+),type=indirect,.*?set_field:(\d+)->vlan_vid")
 
 
+def select_buckets(net, group_id):
+    """[(weight, path group id)] of one select group on sA, in bucket order,
+    and ovs-ofctl's listing of all of sA's groups."""
+    out = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
+    line = next((l for l in out.splitlines() if l.strip().startswith("group_id=%d," % group_id)), "")
+    return [(int(w or 1), int(g)) for w, g in _BUCKET_RE.findall(line)], out
+
+
 def switch_weights(net, group_id):
     """{tag: weight} of one select group on sA, from ovs-ofctl: each bucket
     hands frames to a path's indirect group, which sets the path's tag."""
-    out = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
-    line = next((l for l in out.splitlines() if l.strip().startswith("group_id=%d," % group_id)), "")
+    buckets, out = select_buckets(net, group_id)
     tags = {int(g): int(vid) - 0x1000 for g, vid in _PATH_RE.findall(out)}
-    return {tags.get(int(g)): int(w or 1) for w, g in _BUCKET_RE.findall(line)}
+    return {tags.get(g): w for w, g in buckets}
 
 
 def middle_loads(net, secs_fn):
@@ -226,9 +233,7 @@ def test_udp_moves_off_a_cut_path(nets, edgeflow_factory):
         with open(out) as f:
             total = json.load(f)["end"]["sum"]
         result.update(packets=total.get("packets"), lost=total.get("lost_packets"))
-        groups = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
-        line = next(l for l in groups.splitlines() if l.strip().startswith("group_id=%d," % group_id))
-        paths = {int(g) for g in re.findall(r"actions=group:(\d+)", line)}
+        paths = {g for _, g in select_buckets(net, group_id)[0]}
         flows = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-flows sA table=2")
         slots = [l for l in flows.splitlines()
                  if "metadata=%#x," % group_id in l and "tp_src=" in l]
@@ -236,7 +241,7 @@ def test_udp_moves_off_a_cut_path(nets, edgeflow_factory):
         result.update(paths_after=len(paths), slot_flows=len(slots))
         print("\n[multipath] UDP across the cut: %s of %s datagrams lost; %d paths, %d slot flows"
               % (result["lost"], result["packets"], len(paths), len(slots)))
-        assert len(paths) == 3, line
+        assert len(paths) == 3, paths
         assert len(slots) == 32 and named <= paths, (sorted(named), sorted(paths))
         assert total.get("packets") and total["lost_percent"] < 5, total
     finally:

@@ -10,11 +10,11 @@
 //! enters at [`SPREAD_TABLE`] (see [`entry`]): UDP goes to a path by the low
 //! bits of its source port, in [`SPREAD_SLOTS`] slots (a flow each for IPv4
 //! and IPv6) handed out to the paths in proportion to their weights, the
-//! rest to the select group. (Open vSwitch gives a later fragment of a
-//! datagram UDP port 0: it takes slot 0's path, the first fragment its own.)
-//! (Open vSwitch's select groups hash TCP and SCTP ports but not UDP's: all
-//! of a host pair's UDP, a VXLAN or Geneve overlay between two nodes, QUIC,
-//! would take one path. Choosing the hashed fields needs OpenFlow 1.5.) The
+//! rest to the select group. (Open vSwitch's select groups hash TCP and
+//! SCTP ports but not UDP's: all of a host pair's UDP, a VXLAN or Geneve
+//! overlay between two nodes, QUIC, would take one path. Choosing the
+//! hashed fields needs OpenFlow 1.5. A later fragment of a datagram carries
+//! no ports, Open vSwitch reads 0: it takes slot 0's path.) The
 //! path groups count each path's traffic, both kinds, and keep counting
 //! when the select group's weights change (Open vSwitch clears a group's
 //! counters when it is modified). Every later switch of the path forwards on the tag alone (one
@@ -346,26 +346,28 @@ impl Group {
         quantize::assign_slots(&counts, old)
     }
 
-    /// Installs the spreading flows of the slots in `which` (all of them,
-    /// and the flow for the rest of the traffic, when None).
-    fn spread(&self, which: Option<&[usize]>, src: u64, out: &mut Outbox) {
-        if which.is_none() {
-            out.push(
-                src,
-                Message::FlowMod(FlowMod {
-                    table_id: SPREAD_TABLE,
-                    cookie: COOKIE_SPREAD,
-                    priority: PRIORITY_SPREAD_REST,
-                    match_: Match {
-                        fields: vec![Oxm::Metadata(u64::from(self.id), None)],
-                    },
-                    instructions: vec![Instruction::ApplyActions(vec![Action::Group(self.id)])],
-                    ..flow_mod_defaults()
-                }),
-            );
-        }
-        let all: Vec<usize> = (0..self.slots.len()).collect();
-        for &slot in which.unwrap_or(&all) {
+    /// Installs all the group's spreading flows: its slots', and the one for
+    /// the rest of its traffic.
+    fn spread(&self, src: u64, out: &mut Outbox) {
+        out.push(
+            src,
+            Message::FlowMod(FlowMod {
+                table_id: SPREAD_TABLE,
+                cookie: COOKIE_SPREAD,
+                priority: PRIORITY_SPREAD_REST,
+                match_: Match {
+                    fields: vec![Oxm::Metadata(u64::from(self.id), None)],
+                },
+                instructions: vec![Instruction::ApplyActions(vec![Action::Group(self.id)])],
+                ..flow_mod_defaults()
+            }),
+        );
+        self.spread_slots(0..self.slots.len(), src, out);
+    }
+
+    /// Installs the spreading flows of `slots`.
+    fn spread_slots(&self, slots: impl IntoIterator<Item = usize>, src: u64, out: &mut Outbox) {
+        for slot in slots {
             let to = self.paths[self.slots[slot]].group;
             for ethertype in [ethertype::IPV4, ethertype::IPV6] {
                 let flow = slot_flow(self.id, ethertype, slot as u16, to);
@@ -559,7 +561,7 @@ impl Multipath {
         }
         let group = self.new_group(id, paths, &[]);
         out.push(src, group.message(GroupModCommand::Add));
-        group.spread(None, src, out);
+        group.spread(src, out);
         self.groups.insert((src, dst), group);
         self.version += 1;
         Some(id)
@@ -748,7 +750,7 @@ impl Multipath {
                 .collect();
             let group = self.new_group(old.id, paths, &old_slots);
             out.push(src, group.message(GroupModCommand::Modify));
-            group.spread(None, src, out);
+            group.spread(src, out);
             for p in old.paths.iter().filter(|p| !group.paths.contains(p)) {
                 self.drop_path(p, out);
             }
@@ -1087,12 +1089,10 @@ impl Multipath {
                 );
                 g.weights = weights;
                 out.push(key.0, g.message(GroupModCommand::Modify));
-                let slots = Group::slots_for(&g.weights, &g.slots);
-                let moved: Vec<usize> = (0..slots.len())
-                    .filter(|&i| slots[i] != g.slots[i])
-                    .collect();
-                g.slots = slots;
-                g.spread(Some(&moved), key.0, out);
+                let old = std::mem::take(&mut g.slots);
+                g.slots = Group::slots_for(&g.weights, &old);
+                let moved = (0..old.len()).filter(|&i| g.slots[i] != old[i]);
+                g.spread_slots(moved, key.0, out);
                 changed += 1;
             }
         }

@@ -538,7 +538,7 @@ async fn accept_loop(listener: TcpListener, core: Rc<RefCell<Core>>) {
                 let conn = next_id;
                 next_id += 1;
                 // No span around the task: entering one on every poll cost
-                // about a tenth of a PACKET_IN's work at the default log
+                // about a twentieth of a PACKET_IN's work at the default log
                 // level. The controller's own messages name the connection.
                 let task = connection(conn, peer, stream, Rc::clone(&core));
                 tokio::task::spawn_local(task);

@@ -33,9 +33,7 @@ import test_multipath as tm  # noqa: E402
 def path_bytes(net, group_id):
     """Bytes each path group of sA's select group `group_id` forwarded, in
     bucket order."""
-    groups = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-groups sA")
-    line = next(l for l in groups.splitlines() if "group_id=%d," % group_id in l)
-    paths = [int(g) for g in re.findall(r"actions=group:(\d+)", line)]
+    paths = [g for _, g in tm.select_buckets(net, group_id)[0]]
     stats = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-group-stats sA")
     counted = {int(i): int(b) for i, b in re.findall(
         r"group_id=(\d+),duration=[^,]*,ref_count=\d+,packet_count=\d+,byte_count=(\d+)", stats)}

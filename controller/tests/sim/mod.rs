@@ -206,17 +206,24 @@ impl SimSwitch {
     }
 
     /// The bucket a group gives this frame (counted): an indirect group's
-    /// one bucket; for a select group by a hash of the frame, weighted,
-    /// among buckets whose watched port is up.
+    /// one bucket, a select group's by [`SimSwitch::pick`].
     fn select(&mut self, group: u32, frame: &[u8]) -> Option<Bucket> {
         let buckets = self.groups.get(&group)?;
-        if self.group_types.get(&group) == Some(&GroupType::Indirect) {
-            let bucket = buckets.first()?.clone();
-            let bytes = self.bucket_bytes.entry(group).or_default();
-            bytes.resize(1, 0);
-            bytes[0] += frame.len() as u64;
-            return Some(bucket);
-        }
+        let i = if self.group_types.get(&group) == Some(&GroupType::Indirect) {
+            0
+        } else {
+            self.pick(buckets, frame)?
+        };
+        let (bucket, n) = (buckets.get(i)?.clone(), buckets.len());
+        let bytes = self.bucket_bytes.entry(group).or_default();
+        bytes.resize(n, 0);
+        bytes[i] += frame.len() as u64;
+        Some(bucket)
+    }
+
+    /// The select bucket for this frame: by a hash of the frame, weighted,
+    /// among buckets whose watched port is up.
+    fn pick(&self, buckets: &[Bucket], frame: &[u8]) -> Option<usize> {
         let live: Vec<usize> = (0..buckets.len())
             .filter(|&i| buckets[i].weight > 0)
             .filter(|&i| {
@@ -234,10 +241,7 @@ impl SimSwitch {
         for i in live {
             let w = u64::from(buckets[i].weight);
             if pick < w {
-                let bytes = self.bucket_bytes.entry(group).or_default();
-                bytes.resize(buckets.len(), 0);
-                bytes[i] += frame.len() as u64;
-                return Some(buckets[i].clone());
+                return Some(i);
             }
             pick -= w;
         }
