@@ -19,7 +19,8 @@ pub const OFPMT_OXM: u16 = 1;
 /// The VLAN_VID bit meaning "a VLAN tag is present".
 pub const OFPVID_PRESENT: u16 = 0x1000;
 
-/// One OXM TLV.
+/// One OXM TLV. The TCP, UDP and SCTP ports carry a mask as Open vSwitch
+/// allows (OpenFlow 1.3 does not mask ports).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Oxm {
     /// Switch input port.
@@ -48,23 +49,17 @@ pub enum Oxm {
     Ipv4Src(Ipv4Addr, Option<Ipv4Addr>),
     /// IPv4 destination address.
     Ipv4Dst(Ipv4Addr, Option<Ipv4Addr>),
-    /// TCP source port, with a mask (Open vSwitch's extension: OpenFlow 1.3
-    /// does not mask ports).
+    /// TCP source port, with a mask.
     TcpSrc(u16, Option<u16>),
-    /// TCP destination port, with a mask (Open vSwitch's extension: OpenFlow 1.3
-    /// does not mask ports).
+    /// TCP destination port, with a mask.
     TcpDst(u16, Option<u16>),
-    /// UDP source port, with a mask (Open vSwitch's extension: OpenFlow 1.3
-    /// does not mask ports).
+    /// UDP source port, with a mask.
     UdpSrc(u16, Option<u16>),
-    /// UDP destination port, with a mask (Open vSwitch's extension: OpenFlow 1.3
-    /// does not mask ports).
+    /// UDP destination port, with a mask.
     UdpDst(u16, Option<u16>),
-    /// SCTP source port, with a mask (Open vSwitch's extension: OpenFlow 1.3
-    /// does not mask ports).
+    /// SCTP source port, with a mask.
     SctpSrc(u16, Option<u16>),
-    /// SCTP destination port, with a mask (Open vSwitch's extension: OpenFlow 1.3
-    /// does not mask ports).
+    /// SCTP destination port, with a mask.
     SctpDst(u16, Option<u16>),
     /// ICMPv4 type.
     Icmpv4Type(u8),
