@@ -52,12 +52,14 @@
 //! paths carried (the path groups' statistics, polled with the port statistics) or
 //! what placements expect between the two switches, whichever is larger, and
 //! a link's background is its planned load (the larger of the measured rate
-//! and the forecast) minus the traffic of the groups crossing it, and no
-//! more than it was in the previous period. Rates are measured over the
-//! whole period, and the background must last two periods, because Open
-//! vSwitch credits a group's counters up to about half a second after its
-//! ports': over a short window a transfer that starts or speeds up looks
-//! like traffic no group carries.
+//! and the forecast) minus the traffic of the groups crossing it and the
+//! error of their counters, and no more than it was in the previous period.
+//! Rates are measured over the whole period, the counters' error is taken
+//! as half a second of the groups' traffic, and the background must last
+//! two periods, because Open vSwitch credits a group's counters up to about
+//! half a second after its ports' (longer when it is busy): over a short
+//! window a transfer that starts or speeds up looks like traffic no group
+//! carries.
 //! A group's new weights go to the switch only when, by this model, they
 //! lower the highest utilisation among the group's links by at least
 //! [`MultipathConfig::min_gain`] against keeping its weights, the groups
@@ -109,6 +111,10 @@ const IDLE_PERIODS: u32 = 3;
 /// Rebalancing periods after which a group's rates, not refreshed by its
 /// switch's statistics, are forgotten.
 const STALE_PERIODS: u32 = 2;
+/// How long after its ports a switch may credit a group's counters: Open
+/// vSwitch credits them when it revalidates its datapath flows, every half
+/// second at most when not busy (`other_config:max-revalidator`).
+const GROUP_COUNTER_LAG: Duration = Duration::from_millis(500);
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
 
@@ -487,6 +493,15 @@ pub struct LinkLoad {
     pub forecast: Option<f64>,
 }
 
+/// A link's traffic over a rebalancing period, bit/s.
+#[derive(Debug, Clone, Copy, Default)]
+struct LinkMeasure {
+    /// What the groups crossing it carried, by their counters.
+    managed: f64,
+    /// What it carried beyond that and the counters' error.
+    unmanaged: f64,
+}
+
 /// The groups and path tags installed in the fabric.
 #[derive(Debug)]
 pub struct Multipath {
@@ -502,9 +517,8 @@ pub struct Multipath {
     planned: BTreeMap<(u64, u64), f64>,
     /// The bytes each link had sent at the last rebalancing.
     link_marks: HashMap<Link, Counter>,
-    /// Each link's traffic that no group carried, measured at the last
-    /// rebalancing, bit/s.
-    link_background: HashMap<Link, f64>,
+    /// Each link's traffic, as measured at the last rebalancing.
+    link_measures: HashMap<Link, LinkMeasure>,
     /// Parts of a group-statistics reply, by switch, until its last part.
     partial: HashMap<u64, Vec<GroupStats>>,
     /// Counters.
@@ -523,7 +537,7 @@ impl Multipath {
             version: 0,
             planned: BTreeMap::new(),
             link_marks: HashMap::new(),
-            link_background: HashMap::new(),
+            link_measures: HashMap::new(),
             partial: HashMap::new(),
             stats: MultipathStats::default(),
         }
@@ -1011,21 +1025,33 @@ impl Multipath {
         }
         self.link_marks = marks;
         self.mark_group_windows();
-        // Traffic no group carries counts only as far as it was there in the
-        // previous period too: the switch credits groups later than ports,
-        // so a transfer that starts or speeds up shows for a period as
-        // traffic no group carries.
-        let unmanaged: Vec<f64> = planned
+        // Traffic no group carries: what the link carried beyond its groups'
+        // traffic and the error of their counters, and only as far as it
+        // was there in the previous period too. The switch credits groups
+        // up to GROUP_COUNTER_LAG after its ports, so over a period a
+        // group's traffic reads up to that share of the period short (a
+        // transfer that starts or speeds up), and longer when the switch
+        // is busy: such a shortfall rarely lasts two periods.
+        let lag = (GROUP_COUNTER_LAG.as_secs_f64() / self.config.rebalance.as_secs_f64()).min(1.0);
+        let before: Vec<LinkMeasure> = edge_links
+            .iter()
+            .map(|l| self.link_measures.get(l).copied().unwrap_or_default())
+            .collect();
+        let measures: Vec<LinkMeasure> = planned
             .iter()
             .zip(&managed)
-            .map(|(p, m)| (p - m).max(0.0))
+            .zip(&before)
+            .map(|((p, &m), b)| LinkMeasure {
+                managed: m,
+                unmanaged: (p - m - lag * m.max(b.managed)).max(0.0),
+            })
             .collect();
-        let background: Vec<f64> = edge_links
+        let background: Vec<f64> = measures
             .iter()
-            .zip(&unmanaged)
-            .map(|(l, u)| u.min(self.link_background.get(l).copied().unwrap_or(0.0)))
+            .zip(&before)
+            .map(|(now, b)| now.unmanaged.min(b.unmanaged))
             .collect();
-        self.link_background = edge_links.into_iter().zip(unmanaged).collect();
+        self.link_measures = edge_links.into_iter().zip(measures).collect();
         let solved = Network::new(cap, background)
             .and_then(|n| n.with_headroom(self.config.headroom))
             .and_then(|net| heuristic::min_mlu(&net, &demands).map(|split| (net, split)));

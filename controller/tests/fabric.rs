@@ -6,7 +6,7 @@ use edgeflow_controller::forwarding::COOKIE_PATH;
 use edgeflow_controller::multipath::{COOKIE_TAG, SPREAD_TABLE};
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
 use edgeflow_proto::ofp::{self, ErrorType, Hello, HelloElem, Message};
-use sim::{fat_tree, Net};
+use sim::{fat_tree, two_sites, Net};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -1066,6 +1066,71 @@ fn group_counters_that_trail_the_ports_at_every_rebalancing_average_out() {
         }
         assert_weights_never_moved(&net);
     }
+}
+
+#[test]
+fn a_path_that_speeds_up_period_after_period_is_not_mistaken_for_background() {
+    // Two sites, four paths of 10 Mbit/s; rebalancing every 2 s, polling
+    // every 0.5 s, and the site's group counters half a second behind its
+    // ports (one poll). Three paths carry 9 Mbit/s throughout; the
+    // connections of the fourth speed up from 0 to 10 Mbit/s over two
+    // periods. In each of them the path's ports count what its group
+    // counts half a second later: traffic no group carries, in two
+    // periods in a row, that is none.
+    let mut net = two_sites().with_config(|c| {
+        c.stats.interval = Duration::from_millis(500);
+        let mp = c.forwarding.multipath.as_mut().unwrap();
+        mp.rebalance = Duration::from_secs(2);
+        mp.min_gain = 0.05;
+    });
+    net.switches.get_mut(&1).unwrap().late_group_stats = true;
+    net.start();
+    pingall(&mut net);
+    let group = net
+        .ctrl
+        .view()
+        .groups
+        .iter()
+        .find(|g| g.src.0 == 1)
+        .unwrap()
+        .group_id;
+    // The flows (16 per path) each path carries.
+    let mut by_path: Vec<Vec<u16>> = vec![Vec::new(); 4];
+    for flow in 0..256u16 {
+        let before = net.path_bytes(1, group);
+        let f = net.flow_frame_of(0, 1, flow, 1400);
+        net.host_sends(0, f);
+        let after = net.path_bytes(1, group);
+        let p = (0..4).find(|&p| after[p] > before[p]).unwrap();
+        if by_path[p].len() < 16 {
+            by_path[p].push(flow);
+        }
+    }
+    assert!(by_path.iter().all(|f| f.len() == 16), "{by_path:?}");
+    let mbps = |n: f64| (n * 1e6 * 0.5 / 8.0 / 1454.0) as usize; // frames per half second
+    for half_second in 0..40usize {
+        let ramp = match half_second / 4 {
+            0..=4 => 0.0,
+            5 => 5.0,
+            _ => 10.0,
+        };
+        for (p, flows) in by_path.iter().enumerate() {
+            let rate = if p == 0 { ramp } else { 9.0 };
+            for i in 0..mbps(rate) {
+                let f = net.flow_frame_of(0, 1, flows[i % 16], 1400);
+                net.host_sends(0, f);
+            }
+        }
+        net.advance(Duration::from_millis(500));
+    }
+    let g = net
+        .ctrl
+        .view()
+        .groups
+        .into_iter()
+        .find(|g| g.src.0 == 1)
+        .unwrap();
+    assert!(g.paths.iter().all(|p| p.weight == 25), "{g:?}");
 }
 
 #[test]

@@ -452,9 +452,15 @@ impl Net {
 
     /// The same network under a controller that forwards each host pair on
     /// one shortest path (multipath off).
-    pub fn single_path(mut self) -> Net {
+    pub fn single_path(self) -> Net {
+        self.with_config(|c| c.forwarding.multipath = None)
+    }
+
+    /// The same network under a controller with `edit` made to the
+    /// simulations' settings.
+    pub fn with_config(mut self, edit: impl FnOnce(&mut ControllerConfig)) -> Net {
         let mut c = config();
-        c.forwarding.multipath = None;
+        edit(&mut c);
         self.ctrl = Controller::new(c);
         self
     }
@@ -1068,4 +1074,20 @@ pub fn fat_tree() -> Net {
         }
     }
     Net::new(&ports, &links, &hosts)
+}
+
+/// Two sites joined by four link-disjoint paths, as `test_multipath` on Open
+/// vSwitch: site switches 1 and 6, middle switches 2-5; site port i goes to
+/// middle switch i + 1 (its port 1 on site 1's side, 2 on site 6's), and a
+/// host sits on port 5 of each site.
+pub fn two_sites() -> Net {
+    let mut ports = vec![(1, 5), (6, 5)];
+    let mut links = Vec::new();
+    for i in 1..=4u32 {
+        let m = u64::from(i) + 1;
+        ports.push((m, 2));
+        links.push(((1, i), (m, 1)));
+        links.push(((m, 2), (6, i)));
+    }
+    Net::new(&ports, &links, &[(1, 5), (6, 5)])
 }
