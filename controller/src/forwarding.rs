@@ -409,9 +409,23 @@ impl Forwarding {
             let src_at = src_host.at;
             self.install_pair(topo, src, src_at, dst, dst_at, Some((src, dst)), out);
         }
+        // A frame that reached a switch of its path before the path's flows
+        // did (each switch applies its batch on its own) still carries the
+        // path's tag, which the host must not see.
+        let tagged = !edge
+            && pkt.eth.vlan.is_some_and(|v| {
+                self.multipath
+                    .as_ref()
+                    .is_some_and(|m| m.tags_a_path(v.vid))
+            });
+        let deliver = if tagged {
+            vec![Action::PopVlan, output(dst_at.port)]
+        } else {
+            vec![output(dst_at.port)]
+        };
         out.push_after_flows(
             dst_at.dpid,
-            packet_out(ofp::port::CONTROLLER, vec![output(dst_at.port)], data),
+            packet_out(ofp::port::CONTROLLER, deliver, data),
         );
         hosts_changed
     }

@@ -1133,6 +1133,15 @@ impl Multipath {
         }
     }
 
+    /// Whether `vid` is the tag of a path: a tagged frame on a link with it
+    /// travels on that path.
+    pub fn tags_a_path(&self, vid: u16) -> bool {
+        self.groups
+            .values()
+            .flat_map(|g| &g.paths)
+            .any(|p| p.tag == vid)
+    }
+
     /// The groups, sorted by (ingress, egress), for the API.
     pub fn view(&self) -> Vec<GroupView> {
         self.groups

@@ -1069,6 +1069,32 @@ fn group_counters_that_trail_the_ports_at_every_rebalancing_average_out() {
 }
 
 #[test]
+fn a_frame_ahead_of_its_paths_flows_reaches_its_host_untagged() {
+    // Each switch applies its batch on its own: a frame can reach the far
+    // end of its path before the flow there that pops the path's tag (seen
+    // on Open vSwitch: the first ping from a site's hosts to a host on a
+    // middle switch, now and then). The switch sends it up still tagged,
+    // and the controller delivers it without the tag.
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    net.switches
+        .get_mut(&6)
+        .unwrap()
+        .flows
+        .retain(|f| f.cookie != COOKIE_TAG);
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    let frame = net.ip_frame(0, 1);
+    net.host_sends(0, frame.clone());
+    assert!(
+        net.packet_ins() > before,
+        "the frame went up to the controller"
+    );
+    assert_eq!(net.hosts[1].inbox, vec![frame]);
+}
+
+#[test]
 fn a_path_that_speeds_up_period_after_period_is_not_mistaken_for_background() {
     // Two sites, four paths of 10 Mbit/s; rebalancing every 2 s, polling
     // every 0.5 s, and the site's group counters half a second behind its
