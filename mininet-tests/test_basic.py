@@ -48,13 +48,17 @@ def test_pingall(name, edgeflow, nets):
     topo, net = _start(nets, name)
     _wait_links(net, name)
     # First round: hosts are unknown to the controller; it has to discover
-    # them (proxy ARP / flooding on the spanning tree).  Reported, and must
-    # not be a total failure; the second round must be lossless.
+    # them (proxy ARP / flooding on the spanning tree) and set up every
+    # path while the pings wait, one second each. No first ping may be
+    # lost: a first packet lost is a connection's SYN resent a second
+    # later. (Until 2026-11-26 a frame that reached the end of its path
+    # before the flow popping the path's tag went to its host still tagged:
+    # 2-5 of 240 first pings lost on the fat-tree, in most runs.)
     first = harness.pingall(net)
     second = harness.pingall(net)
     print("[%s] pingall loss: first %.1f%%, second %.1f%%" % (name, first, second))
+    assert first == 0, "[%s] first pingall lost %.1f%%" % (name, first)
     assert second == 0, "[%s] pingall lost %.1f%% (first round %.1f%%)" % (name, second, first)
-    assert first < 50, "[%s] first pingall lost %.1f%%" % (name, first)
     assert edgeflow.alive(), "edgeflow exited"
 
 
