@@ -3,9 +3,10 @@
 //!
 //! For traffic from hosts on switch S to hosts on switch D the controller
 //! computes up to k loopless paths (Yen; none more than one hop longer than
-//! the shortest) and gives each a path tag. S holds, per path, an indirect
-//! group that pushes a VLAN header carrying the path's tag and sends the
-//! frame out of the path's first link, and one select group for D with a
+//! the shortest) and gives each a path tag. S holds, per path, a
+//! fast-failover group that pushes a VLAN header carrying the path's tag and
+//! sends the frame out of the path's first link (while that is down, onto
+//! the next path instead), and one select group for D with a
 //! bucket per path that hands the frame to the path's group. Traffic for D
 //! enters at [`SPREAD_TABLE`] (see [`entry`]): UDP goes to a path by the low
 //! bits of its source port, in [`SPREAD_SLOTS`] slots (a flow each for IPv4
@@ -37,12 +38,13 @@
 //! installed at once to 4094; when they run out, a pair of switches falls
 //! back to one shortest path with per-hop flows (see the forwarding module).
 //!
-//! Each bucket watches its first port, so the ingress switch itself skips a
-//! path whose first link went down (for UDP, whose flows name a path, the
-//! controller moves them when it hears of it); any other failure is
-//! repaired as soon as the controller hears of it (PORT_STATUS or a missing
-//! LLDP probe). When
-//! links appear, groups whose best paths changed take them. A group that no
+//! Each bucket watches its path's first port, so the ingress switch itself
+//! skips a path whose first link went down; UDP, whose flows name a path,
+//! goes through the path's group, which falls over to the next path whose
+//! first port is up until the controller moves the slots. Any other failure
+//! is repaired as soon as the controller hears of it (PORT_STATUS or a
+//! missing LLDP probe). When links appear, groups whose best paths changed
+//! take them. A group that no
 //! flow or placement route uses and that carried nothing for
 //! [`IDLE_PERIODS`] rebalancing periods is removed and its tags freed.
 //!
@@ -149,7 +151,7 @@ impl Default for MultipathConfig {
     }
 }
 
-/// One path of a group: its tag, the indirect group on the ingress that
+/// One path of a group: its tag, the fast-failover group on the ingress that
 /// puts frames on it, and its links.
 #[derive(Debug, Clone, PartialEq)]
 struct TagPath {
@@ -243,32 +245,34 @@ impl TagPath {
         }
     }
 
-    /// The path's indirect group on the ingress: tag, then the first link.
-    fn group_mod(&self, command: GroupModCommand) -> Message {
+    /// The path's fast-failover bucket: while its first port is up, tag
+    /// the frame and send it out of that port.
+    fn failover_bucket(&self) -> Bucket {
         let first = self.links[0].src.port;
-        let buckets = match command {
-            GroupModCommand::Delete => Vec::new(),
-            _ => vec![Bucket {
-                weight: 0,
-                watch_port: ofp::port::ANY,
-                watch_group: ofp::group::ANY,
-                actions: vec![
-                    Action::PushVlan(ethertype::VLAN),
-                    Action::SetField(Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)),
-                    Action::Output {
-                        port: first,
-                        max_len: 0,
-                    },
-                ],
-            }],
-        };
-        Message::GroupMod(GroupMod {
-            command,
-            group_type: GroupType::Indirect,
-            group_id: self.group,
-            buckets,
-        })
+        Bucket {
+            weight: 0,
+            watch_port: first,
+            watch_group: ofp::group::ANY,
+            actions: vec![
+                Action::PushVlan(ethertype::VLAN),
+                Action::SetField(Oxm::VlanVid(OFPVID_PRESENT | self.tag, None)),
+                Action::Output {
+                    port: first,
+                    max_len: 0,
+                },
+            ],
+        }
     }
+}
+
+/// A DELETE of group `group_id`.
+fn group_delete(group_type: GroupType, group_id: u32) -> Message {
+    Message::GroupMod(GroupMod {
+        command: GroupModCommand::Delete,
+        group_type,
+        group_id,
+        buckets: Vec::new(),
+    })
 }
 
 /// The instructions that send a frame into group `id`'s spreading (for a
@@ -380,6 +384,24 @@ impl Group {
                 out.push(src, Message::FlowMod(flow));
             }
         }
+    }
+
+    /// The ADD or MODIFY of path `i`'s group on the ingress: a
+    /// fast-failover group that puts frames on path `i`, or, while its first
+    /// port is down, on the next path whose first port is up (in the order
+    /// of the paths, from `i` on). So UDP, whose spreading flows name a
+    /// path, leaves a dead first link at once, in the switch, as the select
+    /// group's other traffic does, until the controller moves its slots.
+    fn path_group_mod(&self, i: usize, command: GroupModCommand) -> Message {
+        let n = self.paths.len();
+        Message::GroupMod(GroupMod {
+            command,
+            group_type: GroupType::FastFailover,
+            group_id: self.paths[i].group,
+            buckets: (0..n)
+                .map(|k| self.paths[(i + k) % n].failover_bucket())
+                .collect(),
+        })
     }
 
     /// The group's ADD or MODIFY.
@@ -564,16 +586,16 @@ impl Multipath {
             self.stats.exhausted += 1;
             return None;
         };
-        let Some((paths, fresh)) = self.retag(links, &[]) else {
+        let Some((paths, _)) = self.retag(links, &[]) else {
             self.group_ids.give(id);
             self.stats.exhausted += 1;
             return None;
         };
-        for p in &fresh {
-            p.install(None, out);
-            out.push(src, p.group_mod(GroupModCommand::Add));
-        }
         let group = self.new_group(id, paths, &[]);
+        for (i, p) in group.paths.iter().enumerate() {
+            p.install(None, out);
+            out.push(src, group.path_group_mod(i, GroupModCommand::Add));
+        }
         out.push(src, group.message(GroupModCommand::Add));
         group.spread(src, out);
         self.groups.insert((src, dst), group);
@@ -669,15 +691,7 @@ impl Multipath {
                 ..flow_mod_defaults()
             }),
         );
-        out.push(
-            src,
-            Message::GroupMod(GroupMod {
-                command: GroupModCommand::Delete,
-                group_type: GroupType::Select,
-                group_id: group.id,
-                buckets: Vec::new(),
-            }),
-        );
+        out.push(src, group_delete(GroupType::Select, group.id));
         for p in &group.paths {
             self.drop_path(p, out);
         }
@@ -687,7 +701,10 @@ impl Multipath {
     /// Removes a path no group uses any more: its group on the ingress, its
     /// flows after it; frees its tag and group id.
     fn drop_path(&mut self, p: &TagPath, out: &mut Outbox) {
-        out.push(p.links[0].src.dpid, p.group_mod(GroupModCommand::Delete));
+        out.push(
+            p.links[0].src.dpid,
+            group_delete(GroupType::FastFailover, p.group),
+        );
         p.uninstall(out);
         self.tags.give(u32::from(p.tag));
         self.group_ids.give(p.group);
@@ -749,10 +766,6 @@ impl Multipath {
                 gone.push((src, old.id));
                 continue;
             };
-            for p in &fresh {
-                p.install(None, out);
-                out.push(src, p.group_mod(GroupModCommand::Add));
-            }
             // The slots of paths that stay keep them where the weights allow.
             let old_slots: Vec<usize> = old
                 .slots
@@ -763,6 +776,17 @@ impl Multipath {
                 })
                 .collect();
             let group = self.new_group(old.id, paths, &old_slots);
+            // New paths' flows and groups; the paths that stay fail over to
+            // the new set.
+            for (i, p) in group.paths.iter().enumerate() {
+                let command = if fresh.contains(p) {
+                    p.install(None, out);
+                    GroupModCommand::Add
+                } else {
+                    GroupModCommand::Modify
+                };
+                out.push(src, group.path_group_mod(i, command));
+            }
             out.push(src, group.message(GroupModCommand::Modify));
             group.spread(src, out);
             for p in old.paths.iter().filter(|p| !group.paths.contains(p)) {

@@ -1069,6 +1069,34 @@ fn group_counters_that_trail_the_ports_at_every_rebalancing_average_out() {
 }
 
 #[test]
+fn udp_leaves_a_dead_first_link_in_the_switch() {
+    // The spreading flows name paths; each path's group on the ingress is
+    // a fast-failover group, so when a path's first link goes down its UDP
+    // takes the next path at once, before the controller hears of it (or
+    // while it cannot be reached), as the select group's other traffic does.
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    let datagrams_through = |net: &mut Net| {
+        net.clear_inboxes();
+        for sport in 0..64 {
+            let f = net.udp_frame_of(0, 1, 40_000 + sport, 100);
+            net.host_sends(0, f);
+        }
+        net.hosts[1].inbox.len()
+    };
+    assert_eq!(datagrams_through(&mut net), 64);
+    let before = net.packet_ins();
+    net.cut_unheard((1, 1));
+    assert_eq!(
+        datagrams_through(&mut net),
+        64,
+        "the m1 path's slots were lost"
+    );
+    assert_eq!(net.packet_ins(), before, "the switch moved them alone");
+}
+
+#[test]
 fn a_frame_ahead_of_its_paths_flows_reaches_its_host_untagged() {
     // Each switch applies its batch on its own: a frame can reach the far
     // end of its path before the flow there that pops the path's tag (seen
@@ -1288,11 +1316,12 @@ fn a_switch_dump_returns_what_the_switch_holds() {
         "the operator's flow is in the dump"
     );
     assert_eq!(dump.groups.len(), net.switches[&21].groups.len());
-    // Select groups whose buckets hand frames to the paths' indirect groups.
+    // Select groups whose buckets hand frames to the paths' fast-failover
+    // groups.
     let of_type = |t: &str| dump.groups.iter().filter(|g| g["group_type"] == t).count();
     assert!(of_type("Select") > 0, "{:?}", dump.groups);
     assert_eq!(
-        of_type("Indirect"),
+        of_type("FastFailover"),
         dump.groups.len() - of_type("Select"),
         "{:?}",
         dump.groups

@@ -4,7 +4,7 @@ two-site topology of test_multipath.py (sA and sB joined by four paths,
 every path weighted 25), 4 host pairs x 32 connections at 40 kbit/s each
 (far below the links' 10 Mbit/s, so nothing is lost), alternately TCP and
 UDP; prints the share of the bytes of sA's group for sB each path carried
-(the counters of the paths' indirect groups, which both kinds cross).
+(the counters of the paths' groups, which both kinds cross).
 
 TCP is spread by the select group: Open vSwitch hashes the addresses, the
 protocol and, for TCP and SCTP only, the ports. UDP is spread by

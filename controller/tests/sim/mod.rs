@@ -5,9 +5,10 @@
 //! VLAN id / IPv4 addresses / IP protocol / UDP source port with a mask,
 //! apply-actions with output, VLAN push/set/pop and groups, write-metadata,
 //! goto-table), select groups (a hash of the frame picks among the live
-//! buckets by weight; like Open vSwitch's, the hash leaves out UDP ports)
-//! and indirect groups, and turn a PACKET_OUT or a forwarded frame into frames on their
-//! ports; a frame on a linked port arrives at the neighbour, a frame on a
+//! buckets by weight; like Open vSwitch's, the hash leaves out UDP ports),
+//! indirect groups and fast-failover groups (the first bucket whose watched
+//! port is up), and turn a PACKET_OUT or a forwarded frame into frames on
+//! their ports; a frame on a linked port arrives at the neighbour, a frame on a
 //! host port lands in that host's inbox. Tests ask forwarding questions
 //! (did h2 get it? how many copies? did the controller see it?) instead of
 //! comparing bytes.
@@ -206,13 +207,16 @@ impl SimSwitch {
     }
 
     /// The bucket a group gives this frame (counted): an indirect group's
-    /// one bucket, a select group's by [`SimSwitch::pick`].
+    /// one bucket, a fast-failover group's first live one, a select group's
+    /// by [`SimSwitch::pick`].
     fn select(&mut self, group: u32, frame: &[u8]) -> Option<Bucket> {
         let buckets = self.groups.get(&group)?;
-        let i = if self.group_types.get(&group) == Some(&GroupType::Indirect) {
-            0
-        } else {
-            self.pick(buckets, frame)?
+        let i = match self.group_types.get(&group) {
+            Some(GroupType::Indirect) => 0,
+            Some(GroupType::FastFailover) => {
+                (0..buckets.len()).find(|&i| self.live(buckets[i].watch_port))?
+            }
+            _ => self.pick(buckets, frame)?,
         };
         let (bucket, n) = (buckets.get(i)?.clone(), buckets.len());
         let bytes = self.bucket_bytes.entry(group).or_default();
@@ -225,13 +229,7 @@ impl SimSwitch {
     /// among buckets whose watched port is up.
     fn pick(&self, buckets: &[Bucket], frame: &[u8]) -> Option<usize> {
         let live: Vec<usize> = (0..buckets.len())
-            .filter(|&i| buckets[i].weight > 0)
-            .filter(|&i| {
-                self.ports
-                    .iter()
-                    .find(|p| p.port_no == buckets[i].watch_port)
-                    .is_none_or(|p| p.state & 1 == 0)
-            })
+            .filter(|&i| buckets[i].weight > 0 && self.live(buckets[i].watch_port))
             .collect();
         let total: u64 = live.iter().map(|&i| u64::from(buckets[i].weight)).sum();
         if total == 0 {
@@ -246,6 +244,15 @@ impl SimSwitch {
             pick -= w;
         }
         None
+    }
+
+    /// Whether a bucket watching `port` is live: the port is up (or is not
+    /// one of the switch's, as `ANY`).
+    fn live(&self, port: u32) -> bool {
+        self.ports
+            .iter()
+            .find(|p| p.port_no == port)
+            .is_none_or(|p| p.state & 1 == 0)
     }
 
     /// Panics, as Open vSwitch would refuse the message, when `actions`
@@ -971,21 +978,14 @@ impl Net {
         }
     }
 
-    /// Takes a link down on both ends, as unplugging it does: the switches
-    /// send PORT_STATUS.
+    /// Cuts the link at port `a`: both ends go down and their switches
+    /// tell the controller.
     pub fn cut(&mut self, a: (u64, u32)) {
-        let b = self.links.remove(&a).expect("link exists");
-        self.links.remove(&b);
-        for (dpid, port_no) in [a, b] {
-            let sw = self.switches.get_mut(&dpid).expect("switch exists");
-            let p = sw
-                .ports
-                .iter_mut()
-                .find(|p| p.port_no == port_no)
-                .expect("port exists");
-            p.state |= 1; // OFPPS_LINK_DOWN
-            let desc = p.clone();
+        for (dpid, port_no) in self.cut_unheard(a) {
+            let sw = &self.switches[&dpid];
+            let desc = sw.ports.iter().find(|p| p.port_no == port_no).cloned();
             let conn = sw.conn;
+            let desc = desc.expect("port exists");
             self.switch_says(
                 conn,
                 0,
@@ -996,6 +996,23 @@ impl Net {
             );
         }
         self.drive();
+    }
+
+    /// Cuts the link at port `a` before the controller hears of it: both
+    /// ends go down, their PORT_STATUS not yet sent. Returns the two ends.
+    pub fn cut_unheard(&mut self, a: (u64, u32)) -> [(u64, u32); 2] {
+        let b = self.links.remove(&a).expect("link exists");
+        self.links.remove(&b);
+        for (dpid, port_no) in [a, b] {
+            let sw = self.switches.get_mut(&dpid).expect("switch exists");
+            let p = sw
+                .ports
+                .iter_mut()
+                .find(|p| p.port_no == port_no)
+                .expect("port exists");
+            p.state |= 1; // OFPPS_LINK_DOWN
+        }
+        [a, b]
     }
 
     /// The switch drops its connection and connects again (a new connection
