@@ -217,26 +217,32 @@ def test_multipath_rebalancing(nets, edgeflow_factory):
         harness.record("multipath.jsonl", result)
 
 
+def udp_across_a_cut(net, port, cut):
+    """16 UDP flows from hA1 to hB1 at 200 kbit/s each for 8 s over the
+    four paths, and ``cut()`` run 2 s in: iperf3's summary of the transfer."""
+    hA, hB = net.get("hA1"), net.get("hB1")
+    harness.iperf3_start_server(hB, port)
+    assert harness.iperf3_wait_server(hB, port), "iperf3 server did not start"
+    out = os.path.join(tempfile.mkdtemp(prefix="iperf3-"), "udp.json")
+    p = hA.popen(["timeout", "40", "iperf3", "-c", hB.IP(), "-p", str(port), "-u", "-b", "200k",
+                  "-P", "16", "-t", "8", "-J"], stdout=open(out, "w"))
+    time.sleep(2)
+    cut()
+    p.wait(timeout=45)
+    with open(out) as f:
+        return json.load(f)["end"]["sum"]
+
+
 def test_udp_moves_off_a_cut_path(nets, edgeflow_factory):
-    """16 UDP flows from hA1 to hB1 over the four paths; sA's link to m1 is
-    cut mid-transfer. The spreading flows name paths, so the controller
-    (not the switch) moves the m1 path's slots: afterwards sA's group has
-    three paths and 32 slot flows (16 for IPv4, 16 for IPv6), each naming
-    one of them, and few datagrams were lost."""
+    """UDP across a cut of sA's link to m1. The switch moves the m1 path's
+    slots to the next path at once (the path's fast-failover group), and the
+    controller then gives them to the three paths left: afterwards sA's
+    group has three paths and 32 slot flows (16 for IPv4, 16 for IPv6), each
+    naming one of them, and few datagrams were lost."""
     result = {"test": "multipath_udp_cut"}
     try:
         _, net, group_id = start_sites(nets, edgeflow_factory)
-        hA, hB = net.get("hA1"), net.get("hB1")
-        harness.iperf3_start_server(hB, 5301)
-        assert harness.iperf3_wait_server(hB, 5301), "iperf3 server did not start"
-        out = os.path.join(tempfile.mkdtemp(prefix="iperf3-"), "udp.json")
-        p = hA.popen(["timeout", "40", "iperf3", "-c", hB.IP(), "-p", "5301", "-u", "-b", "200k",
-                      "-P", "16", "-t", "8", "-J"], stdout=open(out, "w"))
-        time.sleep(3)
-        net.configLinkStatus("sA", "m1", "down")
-        p.wait(timeout=45)
-        with open(out) as f:
-            total = json.load(f)["end"]["sum"]
+        total = udp_across_a_cut(net, 5301, lambda: net.configLinkStatus("sA", "m1", "down"))
         result.update(packets=total.get("packets"), lost=total.get("lost_packets"))
         paths = {g for _, g in select_buckets(net, group_id)[0]}
         flows = net.get("sA").cmd("ovs-ofctl -O OpenFlow13 dump-flows sA table=2")
@@ -254,32 +260,26 @@ def test_udp_moves_off_a_cut_path(nets, edgeflow_factory):
 
 
 def test_udp_survives_a_cut_while_the_controller_is_frozen(nets, edgeflow_factory):
-    """16 UDP flows from hA1 to hB1; edgeflow is stopped (SIGSTOP), sA's
-    link to m1 cut, and edgeflow let go 3 s later. The spreading flows
-    send the m1 path's slots to its fast-failover group, which moves them
-    to the next path in the switch: no datagram waits for the controller.
-    (With a group that only knew its own path, a quarter of the flows went
-    nowhere for those 3 s.)"""
+    """UDP across a cut of sA's link to m1 while edgeflow is stopped
+    (SIGSTOP, let go 3 s later). The spreading flows send the m1 path's
+    slots to its fast-failover group, which moves them to the next path in
+    the switch: no datagram waits for the controller. (With a group that
+    only knew its own path, a quarter of the flows went nowhere for those
+    3 s.)"""
     result = {"test": "multipath_udp_cut_frozen"}
     try:
         ctl, net, _ = start_sites(nets, edgeflow_factory)
-        hA, hB = net.get("hA1"), net.get("hB1")
-        harness.iperf3_start_server(hB, 5302)
-        assert harness.iperf3_wait_server(hB, 5302), "iperf3 server did not start"
-        out = os.path.join(tempfile.mkdtemp(prefix="iperf3-"), "udp.json")
-        p = hA.popen(["timeout", "40", "iperf3", "-c", hB.IP(), "-p", "5302", "-u", "-b", "200k",
-                      "-P", "16", "-t", "8", "-J"], stdout=open(out, "w"))
-        time.sleep(2)
-        os.kill(ctl.proc.pid, signal.SIGSTOP)
-        try:
-            time.sleep(0.5)
-            net.configLinkStatus("sA", "m1", "down")
-            time.sleep(3)
-        finally:
-            os.kill(ctl.proc.pid, signal.SIGCONT)
-        p.wait(timeout=45)
-        with open(out) as f:
-            total = json.load(f)["end"]["sum"]
+
+        def frozen_cut():
+            os.kill(ctl.proc.pid, signal.SIGSTOP)
+            try:
+                time.sleep(0.5)
+                net.configLinkStatus("sA", "m1", "down")
+                time.sleep(3)
+            finally:
+                os.kill(ctl.proc.pid, signal.SIGCONT)
+
+        total = udp_across_a_cut(net, 5302, frozen_cut)
         result.update(packets=total.get("packets"), lost=total.get("lost_packets"))
         print("\n[multipath] UDP across the cut, controller frozen: %s of %s datagrams lost"
               % (result["lost"], result["packets"]))
