@@ -23,7 +23,8 @@ link-disjoint paths (sA - m1..m4 - sB), every link 10 Mbit/s (htb).
    while sA's link to m1 goes down; the m1 path's UDP slots move to the
    three paths left, and few datagrams are lost.
 4. UDP across a cut with the controller frozen (SIGSTOP): the m1 path's
-   group on sA falls over to the next path by itself, and nothing is lost.
+   group on sA falls over to the next path by itself, and under 1 % of
+   the datagrams is lost (those on the wire at the cut).
 
 Results are appended to results/multipath.jsonl.
 """

@@ -409,14 +409,15 @@ impl Forwarding {
             let src_at = src_host.at;
             self.install_pair(topo, src, src_at, dst, dst_at, Some((src, dst)), out);
         }
-        // A frame that reached a switch of its path before the path's flows
-        // did (each switch applies its batch on its own) still carries the
-        // path's tag, which the host must not see.
+        // A frame that reached a switch of its path before the path's flow
+        // there (each switch applies its batch on its own), or after it was
+        // lost, still carries the path's tag, which the host must not see;
+        // the flow is sent again.
         let tagged = !edge
             && pkt.eth.vlan.is_some_and(|v| {
                 self.multipath
                     .as_ref()
-                    .is_some_and(|m| m.tags_a_path(v.vid))
+                    .is_some_and(|m| m.restore_path_flow(at, v.vid, dst_at.dpid, out))
             });
         let deliver = if tagged {
             vec![Action::PopVlan, output(dst_at.port)]

@@ -16,7 +16,7 @@
 //! overlay between two nodes, QUIC, would take one path. Choosing the
 //! hashed fields needs OpenFlow 1.5. A later fragment of a datagram carries
 //! no ports, Open vSwitch reads 0: it takes slot 0's path.) The
-//! path groups count each path's traffic, both kinds, and keep counting
+//! path groups' buckets count each path's traffic, both kinds, and keep counting
 //! when the select group's weights change (Open vSwitch clears a group's
 //! counters when it is modified). Every later switch of the path forwards on the tag alone (one
 //! flow per path and switch, shared by every host pair between S and D); D
@@ -38,13 +38,15 @@
 //! installed at once to 4094; when they run out, a pair of switches falls
 //! back to one shortest path with per-hop flows (see the forwarding module).
 //!
-//! Each bucket watches its path's first port, so the ingress switch itself
-//! skips a path whose first link went down; UDP, whose flows name a path,
-//! goes through the path's group, which falls over to the next path whose
-//! first port is up until the controller moves the slots. Any other failure
-//! is repaired as soon as the controller hears of it (PORT_STATUS or a
-//! missing LLDP probe). When links appear, groups whose best paths changed
-//! take them. A group that no
+//! The select group's bucket for a path watches the path's first port, so
+//! the ingress switch itself skips a path whose first link went down. UDP,
+//! whose flows name a path, goes through the path's group, which then sends
+//! it on the next path whose first port is up; the controller moves the
+//! slots when it hears of the failure. Any other failure (a later link of
+//! the path, including the far end of another switch's first link) is
+//! repaired as soon as the controller hears of it (PORT_STATUS or a missing
+//! LLDP probe). When links appear, groups whose best paths changed take
+//! them. A group that no
 //! flow or placement route uses and that carried nothing for
 //! [`IDLE_PERIODS`] rebalancing periods is removed and its tags freed.
 //!
@@ -76,7 +78,7 @@ use crate::forwarding::COOKIE_KIND_MASK;
 use crate::outbox::Outbox;
 use crate::session::flow_mod_defaults;
 use crate::stats::Counter;
-use crate::topology::{Link, Topology};
+use crate::topology::{Link, PortRef, Topology};
 use edgeflow_algorithms::te::{self, heuristic, quantize, Demand, Network, Path, Split};
 use edgeflow_proto::ofp::{
     self, Action, Bucket, FlowMod, FlowModCommand, GroupMod, GroupModCommand, GroupStats,
@@ -113,9 +115,11 @@ const IDLE_PERIODS: u32 = 3;
 /// Rebalancing periods after which a group's rates, not refreshed by its
 /// switch's statistics, are forgotten.
 const STALE_PERIODS: u32 = 2;
-/// How long after its ports a switch may credit a group's counters: Open
-/// vSwitch credits them when it revalidates its datapath flows, every half
-/// second at most when not busy (`other_config:max-revalidator`).
+/// How long after its ports a switch usually credits a group's counters:
+/// Open vSwitch credits them when it revalidates its datapath flows, every
+/// half second at most when not busy (`other_config:max-revalidator`). Not
+/// a bound: a busy switch has been seen not to credit them for a whole
+/// 2-s period (the two-period rule covers that); a heuristic allowance.
 const GROUP_COUNTER_LAG: Duration = Duration::from_millis(500);
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
@@ -263,6 +267,24 @@ impl TagPath {
             ],
         }
     }
+}
+
+/// Bytes each of `paths` carried, from their groups' bucket counters
+/// (`counted`, by group id): bucket k of path i's group sends on path
+/// i + k (mod the number of paths), so what a path's group moved onto
+/// another path while its first link was down counts for that other path.
+/// None if a path's group is missing, or has another number of buckets (a
+/// MODIFY on its way).
+fn path_bytes(paths: &[TagPath], counted: &HashMap<u32, &[ofp::Counter]>) -> Option<Vec<u64>> {
+    let n = paths.len();
+    let mut bytes = vec![0; n];
+    for (i, p) in paths.iter().enumerate() {
+        let buckets = counted.get(&p.group).filter(|b| b.len() == n)?;
+        for (k, b) in buckets.iter().enumerate() {
+            bytes[(i + k) % n] += b.byte_count;
+        }
+    }
+    Some(bytes)
 }
 
 /// A DELETE of group `group_id`.
@@ -844,18 +866,13 @@ impl Multipath {
             return;
         }
         let parts = self.partial.remove(&dpid).unwrap_or_default();
-        let counted: HashMap<u32, u64> = parts
+        let counted: HashMap<u32, &[ofp::Counter]> = parts
             .iter()
             .chain(&stats)
-            .map(|s| (s.group_id, s.byte_count))
+            .map(|s| (s.group_id, s.bucket_stats.as_slice()))
             .collect();
         for (_, g) in self.groups.range_mut((dpid, 0)..=(dpid, u64::MAX)) {
-            let bytes: Option<Vec<u64>> = g
-                .paths
-                .iter()
-                .map(|p| counted.get(&p.group).copied())
-                .collect();
-            let Some(bytes) = bytes else {
+            let Some(bytes) = path_bytes(&g.paths, &counted) else {
                 continue;
             };
             if let Some((then, prev)) = &g.counted {
@@ -1157,13 +1174,22 @@ impl Multipath {
         }
     }
 
-    /// Whether `vid` is the tag of a path: a tagged frame on a link with it
-    /// travels on that path.
-    pub fn tags_a_path(&self, vid: u16) -> bool {
-        self.groups
-            .values()
-            .flat_map(|g| &g.paths)
-            .any(|p| p.tag == vid)
+    /// A frame tagged `vid`, bound for switch `egress`, came up to the
+    /// controller from `at`. If it travels on a path (that tag, entering
+    /// `at`'s switch at `at`, ending at `egress`), the path's flow on that
+    /// switch is sent again (it was late, or lost) and true is returned: the
+    /// frame still carries the path's tag. A host's own VLAN is left alone.
+    pub fn restore_path_flow(&self, at: PortRef, vid: u16, egress: u64, out: &mut Outbox) -> bool {
+        let path = self
+            .groups
+            .iter()
+            .filter(|((_, dst), _)| *dst == egress)
+            .flat_map(|(_, g)| &g.paths)
+            .find(|p| p.tag == vid && p.links.iter().any(|l| l.dst == at));
+        if let Some(p) = path {
+            p.install(Some(at.dpid), out);
+        }
+        path.is_some()
     }
 
     /// The groups, sorted by (ingress, egress), for the API.

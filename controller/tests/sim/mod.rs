@@ -6,8 +6,8 @@
 //! apply-actions with output, VLAN push/set/pop and groups, write-metadata,
 //! goto-table), select groups (a hash of the frame picks among the live
 //! buckets by weight; like Open vSwitch's, the hash leaves out UDP ports),
-//! indirect groups and fast-failover groups (the first bucket whose watched
-//! port is up), and turn a PACKET_OUT or a forwarded frame into frames on
+//! and fast-failover groups (the first bucket whose watched port is up),
+//! and turn a PACKET_OUT or a forwarded frame into frames on
 //! their ports; a frame on a linked port arrives at the neighbour, a frame on a
 //! host port lands in that host's inbox. Tests ask forwarding questions
 //! (did h2 get it? how many copies? did the controller see it?) instead of
@@ -206,17 +206,16 @@ impl SimSwitch {
             .max_by_key(|f| f.priority)
     }
 
-    /// The bucket a group gives this frame (counted): an indirect group's
-    /// one bucket, a fast-failover group's first live one, a select group's
-    /// by [`SimSwitch::pick`].
+    /// The bucket a group gives this frame (counted): a fast-failover
+    /// group's first live one, a select group's by [`SimSwitch::pick`].
     fn select(&mut self, group: u32, frame: &[u8]) -> Option<Bucket> {
         let buckets = self.groups.get(&group)?;
         let i = match self.group_types.get(&group) {
-            Some(GroupType::Indirect) => 0,
             Some(GroupType::FastFailover) => {
                 (0..buckets.len()).find(|&i| self.live(buckets[i].watch_port))?
             }
-            _ => self.pick(buckets, frame)?,
+            Some(GroupType::Select) => self.pick(buckets, frame)?,
+            other => panic!("the simulated switch does not apply {other:?} groups"),
         };
         let (bucket, n) = (buckets.get(i)?.clone(), buckets.len());
         let bytes = self.bucket_bytes.entry(group).or_default();
@@ -983,9 +982,9 @@ impl Net {
     pub fn cut(&mut self, a: (u64, u32)) {
         for (dpid, port_no) in self.cut_unheard(a) {
             let sw = &self.switches[&dpid];
-            let desc = sw.ports.iter().find(|p| p.port_no == port_no).cloned();
             let conn = sw.conn;
-            let desc = desc.expect("port exists");
+            let desc = sw.ports.iter().find(|p| p.port_no == port_no);
+            let desc = desc.expect("port exists").clone();
             self.switch_says(
                 conn,
                 0,
