@@ -87,6 +87,12 @@ pub fn render(stats: &ControllerStats, api_latency: &Histogram) -> String {
         stats.sessions_failed as f64,
     );
     metric(
+        "edgeflow_floods_limited_total",
+        "counter",
+        "Frames for unknown hosts not flooded: their host port was over its flooding rate.",
+        stats.floods_limited as f64,
+    );
+    metric(
         "edgeflow_groups_reweighted_total",
         "counter",
         "Multipath groups reweighted by rebalancing.",

@@ -177,6 +177,9 @@ pub struct ControllerStats {
     pub paths_rerouted: u64,
     /// PACKET_INs whose frame could not be parsed.
     pub unparsable: u64,
+    /// Frames for unknown hosts not flooded: their host port sent more
+    /// than 16 a second (after a burst of 32).
+    pub floods_limited: u64,
     /// FLOW_MODs sent to switches.
     pub flow_mods: u64,
     /// How late the latest statistics requests left after their scheduled time, milliseconds.

@@ -887,6 +887,7 @@ impl Controller {
             paths_installed: f.paths_installed,
             paths_rerouted: f.paths_rerouted,
             unparsable: f.unparsable,
+            floods_limited: f.floods_limited,
             flow_mods: self.counters.flow_mods,
             stats_poll_lag_ms: self.monitor.lag().as_millis() as u64,
             groups_reweighted: m.reweighted,

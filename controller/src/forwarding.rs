@@ -61,6 +61,36 @@ const FLAG_SEND_FLOW_REM: u16 = 1;
 /// The group bit of an Ethernet address, as a match mask.
 const GROUP_BIT: MacAddr = MacAddr([1, 0, 0, 0, 0, 0]);
 
+/// Frames for unknown hosts one host port may have flooded at once, and
+/// per second after that. Each costs a PACKET_OUT to every switch with
+/// hosts: a host sending to addresses nobody has, at line rate, would
+/// otherwise keep the controller writing to the whole fabric. Hosts that
+/// answer ARP are learned, so what this holds back is traffic no host would
+/// have taken.
+const UNKNOWN_FLOOD_BURST: f64 = 32.0;
+const UNKNOWN_FLOOD_RATE: f64 = 16.0;
+
+/// A token bucket: tokens left, and when it was last topped up.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Budget {
+    /// Takes a token if there is one, after adding those earned since `at`.
+    fn take(&mut self, now: Instant) -> bool {
+        let earned = now.saturating_duration_since(self.at).as_secs_f64() * UNKNOWN_FLOOD_RATE;
+        self.tokens = (self.tokens + earned).min(UNKNOWN_FLOOD_BURST);
+        self.at = now;
+        let ok = self.tokens >= 1.0;
+        if ok {
+            self.tokens -= 1.0;
+        }
+        ok
+    }
+}
+
 /// Forwarding settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ForwardingConfig {
@@ -143,6 +173,9 @@ pub struct ForwardingStats {
     pub paths_rerouted: u64,
     /// PACKET_INs whose payload could not be parsed.
     pub unparsable: u64,
+    /// Frames for unknown hosts not flooded: their host port was over its
+    /// flooding rate.
+    pub floods_limited: u64,
 }
 
 /// Forwarding state: the flood plan installed on each switch and the path of
@@ -155,6 +188,8 @@ pub struct Forwarding {
     multipath: Option<Multipath>,
     /// Where each host's delivery flow (multipath egress) sends its frames.
     delivery: HashMap<MacAddr, PortRef>,
+    /// What each host port may still flood for unknown hosts.
+    flood_budgets: HashMap<PortRef, Budget>,
     /// Counters.
     pub stats: ForwardingStats,
 }
@@ -194,6 +229,7 @@ impl Forwarding {
             paths: HashMap::new(),
             multipath: config.multipath.map(Multipath::new),
             delivery: HashMap::new(),
+            flood_budgets: HashMap::new(),
             stats: ForwardingStats::default(),
         }
     }
@@ -283,6 +319,7 @@ impl Forwarding {
             mp.switch_reset(dpid, out);
         }
         self.delivery.retain(|_, at| at.dpid != dpid);
+        self.flood_budgets.retain(|at, _| at.dpid != dpid);
         let affected = self.pairs_through(dpid);
         self.reroute(affected, topo, hosts, out);
     }
@@ -397,7 +434,15 @@ impl Forwarding {
         }
         let Some(dst_host) = hosts.get(&dst) else {
             if edge {
-                self.flood_unknown_unicast(dpid, in_port, &data, out);
+                let budget = self.flood_budgets.entry(at).or_insert(Budget {
+                    tokens: UNKNOWN_FLOOD_BURST,
+                    at: now,
+                });
+                if budget.take(now) {
+                    self.flood_unknown_unicast(dpid, in_port, &data, out);
+                } else {
+                    self.stats.floods_limited += 1;
+                }
             }
             return hosts_changed;
         };

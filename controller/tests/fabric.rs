@@ -129,6 +129,40 @@ fn flood_reaches_each_host_once() {
 }
 
 #[test]
+fn a_host_port_floods_frames_for_unknown_hosts_at_a_bounded_rate() {
+    // Each frame for an unknown host costs a PACKET_OUT to every switch
+    // with hosts: a host spraying them gets 32 flooded at once, then 16 a
+    // second; the rest are dropped and counted.
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let spray = |net: &mut Net, n: u16| {
+        net.clear_inboxes();
+        for i in 0..n {
+            let mut f = net.ip_frame(0, 1);
+            f[..6].copy_from_slice(&[0x02, 0, 0, 0x77, (i >> 8) as u8, i as u8]);
+            net.host_sends(0, f);
+        }
+        net.hosts[1].inbox.len()
+    };
+    assert_eq!(spray(&mut net, 100), 32);
+    assert_eq!(net.ctrl.stats().floods_limited, 68);
+    net.advance(Duration::from_secs(1));
+    assert_eq!(spray(&mut net, 100), 16);
+    assert_eq!(net.ctrl.stats().floods_limited, 68 + 84);
+    // Another host's port has its own budget, and known hosts are not held
+    // back at all.
+    net.clear_inboxes();
+    let mut f = net.ip_frame(2, 1);
+    f[..6].copy_from_slice(&[0x02, 0, 0, 0x77, 0, 1]);
+    net.host_sends(2, f);
+    assert_eq!(net.hosts[1].inbox.len(), 1);
+    let known = net.ip_frame(0, 1);
+    net.host_sends(0, known);
+    assert_eq!(net.hosts[1].inbox.len(), 2);
+}
+
+#[test]
 fn known_target_is_answered_by_proxy_arp() {
     let mut net = fat_tree();
     net.start();
