@@ -16,7 +16,7 @@ use crate::hosts::HostTable;
 use crate::multipath::LinkLoad;
 use crate::outbox::{Out, Outbox};
 use crate::placement::{PlacementError, Placements, StoredBatch};
-use crate::session::{Session, SessionConfig, SessionEvent, MULTIPART_REPLY_MORE};
+use crate::session::{Session, SessionConfig, SessionEvent, COOKIE_BASE, MULTIPART_REPLY_MORE};
 use crate::stats::{Monitor, PortRates, StatsConfig};
 use crate::timers::Timers;
 use crate::topology::{Link, PortRef, Topology};
@@ -596,6 +596,19 @@ impl Controller {
                         },
                         out,
                     );
+                }
+            }
+            Message::FlowRemoved(fr) if fr.cookie == COOKIE_BASE => {
+                // Nothing of ours removes the table-miss flow: someone cleared
+                // the switch's tables (`ovs-ofctl del-flows`), and with them
+                // its discovery, flooding and paths. The connection is closed;
+                // the switch connects again and is set up anew.
+                let session = self
+                    .by_dpid
+                    .get(&dpid)
+                    .and_then(|c| self.sessions.get_mut(c));
+                if let Some(s) = session {
+                    s.close("its flows were deleted by someone else; starting it over".into());
                 }
             }
             Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),

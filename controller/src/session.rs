@@ -383,9 +383,12 @@ impl Session {
             group_id: ofp::group::ALL,
             buckets: Vec::new(),
         }));
+        // The table-miss flow asks to be reported when removed: only someone
+        // else clearing the switch's tables removes it.
         self.send(Message::FlowMod(FlowMod {
             cookie: COOKIE_BASE,
             priority: 0,
+            flags: ofp::flow_flags::SEND_FLOW_REM,
             instructions: vec![Instruction::ApplyActions(vec![Action::Output {
                 port: ofp::port::CONTROLLER,
                 max_len: ofp::CML_NO_BUFFER,

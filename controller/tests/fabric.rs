@@ -5,6 +5,7 @@ mod sim;
 use edgeflow_controller::forwarding::COOKIE_PATH;
 use edgeflow_controller::multipath::{COOKIE_TAG, SPREAD_TABLE};
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
+use edgeflow_controller::session;
 use edgeflow_proto::ofp::{self, ErrorType, Hello, HelloElem, Message};
 use sim::{fat_tree, two_sites, Net};
 use std::collections::BTreeSet;
@@ -537,6 +538,44 @@ fn host_moving_to_another_port_of_its_switch_is_followed() {
     net.host_sends(1, f);
     assert_eq!(net.unicast_received(0), 1, "the reply reaches the new port");
     assert_eq!(net.ctrl.hosts().get(&net.hosts[0].mac).unwrap().at.port, 3);
+}
+
+#[test]
+fn a_switch_whose_tables_someone_cleared_is_started_over() {
+    // `ovs-ofctl del-flows` on edge 21 takes its table-miss, discovery,
+    // flood and path flows: no PACKET_IN would ever tell the controller.
+    // Open vSwitch reports the table-miss flow's removal (the controller
+    // asked for it), and the controller closes the connection, so that the
+    // switch connects again and is set up anew.
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let sw = net.switches.get_mut(&21).unwrap();
+    sw.flows.clear();
+    let conn = sw.conn;
+    let removed = |cookie| {
+        Message::FlowRemoved(ofp::FlowRemoved {
+            cookie,
+            priority: 0,
+            reason: ofp::FlowRemovedReason::Delete,
+            table_id: 0,
+            duration_sec: 9,
+            duration_nsec: 0,
+            idle_timeout: 0,
+            hard_timeout: 0,
+            packet_count: 0,
+            byte_count: 0,
+            match_: ofp::Match::new(),
+        })
+    };
+    // A path flow's removal alone is an ordinary event.
+    net.switch_says(conn, 0, removed(COOKIE_PATH));
+    net.drive();
+    assert!(net.switches.contains_key(&21));
+    net.switch_says(conn, 0, removed(session::COOKIE_BASE));
+    net.drive();
+    assert!(!net.switches.contains_key(&21), "the connection was closed");
+    assert_eq!(net.switches.len(), 19);
 }
 
 #[test]
