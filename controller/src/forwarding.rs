@@ -402,8 +402,14 @@ impl Forwarding {
         let mut hosts_changed = false;
         let edge = topo.switches().contains_key(&dpid) && !topo.is_link_port(at);
         let (src, dst) = (pkt.eth.src, pkt.eth.dst);
+        // The host table knows no VLANs: a host's addresses are learned, and
+        // ARP answered for it, from untagged frames only. A tagged frame (a
+        // host's VLAN interface) teaches where its MAC is; its ARP goes to
+        // the VLAN's hosts, which answer in their VLAN.
+        let untagged = pkt.eth.vlan.is_none();
         if edge && !src.is_multicast() {
             let src_ip = match &pkt.l3 {
+                _ if !untagged => None,
                 L3::Arp(a) => Some(IpAddr::V4(a.spa)),
                 L3::Ipv4 { src, .. } => Some(IpAddr::V4(*src)),
                 L3::Ipv6 { src, .. } if !src.is_unicast_link_local() => Some(IpAddr::V6(*src)),
@@ -425,7 +431,10 @@ impl Forwarding {
                 return hosts_changed;
             }
             if let L3::Arp(arp) = &pkt.l3 {
-                if arp.op == ArpOp::Request && self.proxy_arp(hosts, dpid, in_port, arp, out) {
+                if untagged
+                    && arp.op == ArpOp::Request
+                    && self.proxy_arp(hosts, dpid, in_port, arp, out)
+                {
                     return hosts_changed;
                 }
             }

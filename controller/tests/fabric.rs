@@ -163,6 +163,41 @@ fn a_host_port_floods_frames_for_unknown_hosts_at_a_bounded_rate() {
     assert_eq!(net.hosts[1].inbox.len(), 2);
 }
 
+/// `frame` with an 802.1Q tag of VLAN `vid` after its addresses.
+fn tagged(frame: &[u8], vid: u16) -> Vec<u8> {
+    let mut f = frame[..12].to_vec();
+    f.extend_from_slice(&[0x81, 0x00]);
+    f.extend_from_slice(&vid.to_be_bytes());
+    f.extend_from_slice(&frame[12..]);
+    f
+}
+
+#[test]
+fn a_vlans_arp_is_answered_by_its_hosts_not_by_proxy() {
+    // The host table knows no VLANs. An ARP request on VLAN 10 for an
+    // address the controller knows (untagged) is not answered untagged
+    // from that table, which the asking VLAN interface would drop (and
+    // which could name another VLAN's host): it goes to the hosts, tagged.
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    net.clear_inboxes();
+    let before = net.ctrl.stats().proxy_arp;
+    let req = tagged(&net.arp_request(0, 5), 10);
+    net.host_sends(0, req.clone());
+    assert_eq!(net.ctrl.stats().proxy_arp, before, "answered by proxy");
+    assert!(net.hosts[0].inbox.is_empty(), "{:?}", net.hosts[0].inbox);
+    assert_eq!(net.hosts[5].inbox, vec![req]);
+    // A tagged frame teaches no address: host 2 claiming host 5's address
+    // on VLAN 10 leaves the untagged binding alone.
+    let mut claim = tagged(&net.arp_request(2, 0), 10);
+    let at = 14 + 4 + 14; // Ethernet and tag, then the ARP sender's address
+    claim[at..at + 4].copy_from_slice(&net.hosts[5].ip.octets());
+    net.host_sends(2, claim);
+    let ip = std::net::IpAddr::V4(net.hosts[5].ip);
+    assert_eq!(net.ctrl.hosts().mac_of(&ip), Some(net.hosts[5].mac));
+}
+
 #[test]
 fn known_target_is_answered_by_proxy_arp() {
     let mut net = fat_tree();
