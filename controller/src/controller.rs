@@ -24,17 +24,29 @@ use ahash::AHashMap as HashMap;
 use bytes::Bytes;
 use edgeflow_api::model;
 use edgeflow_proto::ofp::{
-    self, Message, MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
-    OfpMsg, PacketIn, Port, PortReason,
+    self, ErrorMsg, ErrorType, FlowRemovedReason, Message, MultipartReply, MultipartReplyBody,
+    MultipartRequest, MultipartRequestBody, OfpMsg, PacketIn, Port, PortReason,
 };
 use edgeflow_proto::packet::{PacketSummary, L3};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 /// The speed a port reports, in bit/s (OpenFlow gives kbit/s).
+/// Whether the switch refused a message for naming a group it does not hold.
+fn group_missing(e: &ErrorMsg) -> bool {
+    matches!(
+        (e.typ, e.code),
+        (ErrorType::BadAction, ofp::bad_action::BAD_OUT_GROUP)
+            | (
+                ErrorType::GroupModFailed,
+                ofp::group_mod_failed::UNKNOWN_GROUP
+            )
+    )
+}
+
 fn reported_speed(p: &Port) -> Option<u64> {
     (p.curr_speed > 0).then(|| u64::from(p.curr_speed) * 1000)
 }
@@ -550,6 +562,19 @@ impl Controller {
         self.flush(out);
     }
 
+    /// The switch's tables no longer hold what the controller installed:
+    /// its connection is closed, and the switch connects again and is set
+    /// up anew (a clean table, then everything it should hold).
+    fn start_over(&mut self, dpid: u64, why: &str) {
+        let session = self
+            .by_dpid
+            .get(&dpid)
+            .and_then(|c| self.sessions.get_mut(c));
+        if let Some(s) = session {
+            s.close(format!("{why}; starting it over"));
+        }
+    }
+
     fn probe_switch(&mut self, dpid: u64, out: &mut Outbox) {
         let Some(sw) = self.topo.switches().get(&dpid) else {
             return;
@@ -599,17 +624,31 @@ impl Controller {
                 }
             }
             Message::FlowRemoved(fr) if fr.cookie == COOKIE_BASE => {
-                // Nothing of ours removes the table-miss flow: someone cleared
-                // the switch's tables (`ovs-ofctl del-flows`), and with them
-                // its discovery, flooding and paths. The connection is closed;
-                // the switch connects again and is set up anew.
-                let session = self
-                    .by_dpid
-                    .get(&dpid)
-                    .and_then(|c| self.sessions.get_mut(c));
-                if let Some(s) = session {
-                    s.close("its flows were deleted by someone else; starting it over".into());
+                // Nothing of ours removes this session's table-miss flow or
+                // canary: someone cleared the switch's flows (`ovs-ofctl
+                // del-flows`) or groups (`del-groups`, which takes the flows
+                // into them), and with them its discovery, flooding or paths.
+                // One that lived longer than this session was an earlier
+                // session's, which this one's handshake deleted (Open vSwitch
+                // may report that after the handshake's barrier).
+                let lived = Duration::new(fr.duration_sec.into(), fr.duration_nsec);
+                let session = self.by_dpid.get(&dpid).and_then(|c| self.sessions.get(c));
+                if session.is_some_and(|s| lived <= s.age(now)) {
+                    let what = if fr.reason == FlowRemovedReason::GroupDelete {
+                        "groups"
+                    } else {
+                        "flows"
+                    };
+                    self.start_over(dpid, &format!("its {what} were deleted by someone else"));
                 }
+            }
+            Message::Error(e) if group_missing(&e) => {
+                // The controller never names a group it has not added or has
+                // deleted (the simulated switches refuse that too): someone
+                // deleted the switch's groups (`ovs-ofctl del-groups`), and
+                // the flows that sent into them.
+                warn!(dpid = format!("{dpid:016x}"), xid = msg.xid, error = ?e, "switch reported an error");
+                self.start_over(dpid, "its groups were deleted by someone else");
             }
             Message::FlowRemoved(fr) => self.forwarding.flow_removed(dpid, &fr),
             Message::MultipartReply(MultipartReply {

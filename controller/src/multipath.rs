@@ -76,7 +76,7 @@
 
 use crate::forwarding::COOKIE_KIND_MASK;
 use crate::outbox::Outbox;
-use crate::session::flow_mod_defaults;
+use crate::session::{self, flow_mod_defaults};
 use crate::stats::Counter;
 use crate::topology::{Link, PortRef, Topology};
 use edgeflow_algorithms::te::{self, heuristic, quantize, Demand, Network, Path, Split};
@@ -576,7 +576,7 @@ impl Multipath {
             config,
             groups: BTreeMap::new(),
             tags: Pool::new(MAX_TAG, false),
-            group_ids: Pool::new(ofp::group::MAX, true),
+            group_ids: Pool::new(session::CANARY_GROUP - 1, true),
             next_rebalance: None,
             version: 0,
             planned: BTreeMap::new(),

@@ -25,8 +25,16 @@ pub const MULTIPART_REPLY_MORE: u16 = 1;
 const HELLO_FAILED_INCOMPATIBLE: u16 = 0;
 /// How much of an offending message an OFPT_ERROR echoes back (the spec asks for at least 64 bytes).
 const ERROR_DATA_LEN: usize = 64;
-/// Cookie of the flows the session itself installs (the table-miss entry).
+/// Cookie of the flows the session itself installs (the table-miss entry
+/// and the canary).
 pub const COOKIE_BASE: u64 = 0x0100_0000_0000_0000;
+/// The canary group: empty, named by a flow in [`CANARY_TABLE`] that no
+/// frame reaches. Nothing of the controller's deletes either, so when the
+/// switch reports that flow removed, someone deleted the switch's groups.
+/// (Group ids for paths are handed out below it.)
+pub const CANARY_GROUP: u32 = ofp::group::MAX;
+/// A table no frame is sent to, holding the canary's flow.
+pub const CANARY_TABLE: u8 = 3;
 
 /// Timing of the keepalive.
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +134,11 @@ impl Session {
     /// True once the handshake has finished and until the session closes.
     pub fn is_ready(&self) -> bool {
         matches!(self.state, State::Ready)
+    }
+
+    /// How long ago the session began (its connection was made).
+    pub fn age(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
     }
 
     /// True once the session has ended.
@@ -383,8 +396,9 @@ impl Session {
             group_id: ofp::group::ALL,
             buckets: Vec::new(),
         }));
-        // The table-miss flow asks to be reported when removed: only someone
-        // else clearing the switch's tables removes it.
+        // The table-miss flow and the canary ask to be reported when removed:
+        // only someone else clearing the switch's flows or groups removes
+        // them.
         self.send(Message::FlowMod(FlowMod {
             cookie: COOKIE_BASE,
             priority: 0,
@@ -393,6 +407,20 @@ impl Session {
                 port: ofp::port::CONTROLLER,
                 max_len: ofp::CML_NO_BUFFER,
             }])],
+            ..flow_mod_defaults()
+        }));
+        self.send(Message::GroupMod(GroupMod {
+            command: GroupModCommand::Add,
+            group_type: GroupType::All,
+            group_id: CANARY_GROUP,
+            buckets: Vec::new(),
+        }));
+        self.send(Message::FlowMod(FlowMod {
+            table_id: CANARY_TABLE,
+            cookie: COOKIE_BASE,
+            priority: 0,
+            flags: ofp::flow_flags::SEND_FLOW_REM,
+            instructions: vec![Instruction::ApplyActions(vec![Action::Group(CANARY_GROUP)])],
             ..flow_mod_defaults()
         }));
         self.send(Message::BarrierRequest)

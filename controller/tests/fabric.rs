@@ -588,13 +588,13 @@ fn a_switch_whose_tables_someone_cleared_is_started_over() {
     let sw = net.switches.get_mut(&21).unwrap();
     sw.flows.clear();
     let conn = sw.conn;
-    let removed = |cookie| {
+    let removed = |cookie, duration_sec| {
         Message::FlowRemoved(ofp::FlowRemoved {
             cookie,
             priority: 0,
             reason: ofp::FlowRemovedReason::Delete,
             table_id: 0,
-            duration_sec: 9,
+            duration_sec,
             duration_nsec: 0,
             idle_timeout: 0,
             hard_timeout: 0,
@@ -603,14 +603,59 @@ fn a_switch_whose_tables_someone_cleared_is_started_over() {
             match_: ofp::Match::new(),
         })
     };
-    // A path flow's removal alone is an ordinary event.
-    net.switch_says(conn, 0, removed(COOKIE_PATH));
+    // A path flow's removal alone is an ordinary event; so is the removal
+    // of a table-miss flow that lived longer than the session: an earlier
+    // session's, which this one's handshake deleted (a restarted
+    // controller's first session with a switch).
+    net.switch_says(conn, 0, removed(COOKIE_PATH, 0));
+    net.switch_says(conn, 0, removed(session::COOKIE_BASE, 3600));
     net.drive();
     assert!(net.switches.contains_key(&21));
-    net.switch_says(conn, 0, removed(session::COOKIE_BASE));
+    net.switch_says(conn, 0, removed(session::COOKIE_BASE, 0));
     net.drive();
     assert!(!net.switches.contains_key(&21), "the connection was closed");
     assert_eq!(net.switches.len(), 19);
+}
+
+#[test]
+fn a_switch_whose_groups_someone_deleted_is_started_over() {
+    // `ovs-ofctl del-groups` on edge 21 leaves its table-miss flow: the
+    // first sign is the switch refusing a flow (or a MODIFY) that names one
+    // of the controller's groups, which the controller never does to a
+    // switch whose groups are its own. It starts the switch over.
+    let mut net = fat_tree();
+    net.start();
+    pingall(&mut net);
+    let conn = net.switches[&21].conn;
+    let error = |typ, code| {
+        Message::Error(ofp::ErrorMsg {
+            typ,
+            code,
+            data: Vec::new(),
+        })
+    };
+    // Other errors are logged only.
+    net.switch_says(conn, 0, error(ErrorType::BadRequest, 1));
+    net.drive();
+    assert!(net.switches.contains_key(&21));
+    net.switch_says(
+        conn,
+        0,
+        error(ErrorType::BadAction, ofp::bad_action::BAD_OUT_GROUP),
+    );
+    net.drive();
+    assert!(!net.switches.contains_key(&21), "the connection was closed");
+    let conn = net.switches[&22].conn;
+    net.switch_says(
+        conn,
+        0,
+        error(
+            ErrorType::GroupModFailed,
+            ofp::group_mod_failed::UNKNOWN_GROUP,
+        ),
+    );
+    net.drive();
+    assert!(!net.switches.contains_key(&22), "the connection was closed");
 }
 
 #[test]
@@ -1484,12 +1529,13 @@ fn a_switch_dump_returns_what_the_switch_holds() {
     );
     assert_eq!(dump.groups.len(), net.switches[&21].groups.len());
     // Select groups whose buckets hand frames to the paths' fast-failover
-    // groups.
+    // groups, and the session's canary.
     let of_type = |t: &str| dump.groups.iter().filter(|g| g["group_type"] == t).count();
     assert!(of_type("Select") > 0, "{:?}", dump.groups);
+    assert_eq!(of_type("All"), 1, "{:?}", dump.groups);
     assert_eq!(
         of_type("FastFailover"),
-        dump.groups.len() - of_type("Select"),
+        dump.groups.len() - of_type("Select") - 1,
         "{:?}",
         dump.groups
     );
@@ -1632,7 +1678,12 @@ fn groups_nobody_uses_are_removed_and_their_tags_freed() {
         net.advance(Duration::from_secs(1));
     }
     assert!(net.ctrl.view().groups.is_empty(), "unused groups removed");
-    assert!(net.switches.values().all(|sw| sw.groups.is_empty()));
+    // What is left is each switch's canary.
+    let canary = [session::CANARY_GROUP];
+    assert!(net
+        .switches
+        .values()
+        .all(|sw| sw.groups.keys().eq(canary.iter())));
     assert!(net.switches.values().all(|sw| sw
         .flows
         .iter()

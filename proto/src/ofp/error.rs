@@ -52,6 +52,19 @@ pub mod bad_request {
     pub const BAD_LEN: u16 = 6;
 }
 
+/// OFPBAC_* codes the controller acts on.
+pub mod bad_action {
+    /// An action names a group the switch does not hold.
+    pub const BAD_OUT_GROUP: u16 = 9;
+}
+
+/// OFPGMFC_* codes the controller acts on.
+pub mod group_mod_failed {
+    /// A MODIFY or a bucket's chained group names a group the switch does
+    /// not hold.
+    pub const UNKNOWN_GROUP: u16 = 8;
+}
+
 impl DecodeError {
     /// The OFPT_ERROR (type, code) to answer a switch with.
     pub fn ofp_error(&self) -> (ErrorType, u16) {

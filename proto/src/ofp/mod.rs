@@ -29,7 +29,7 @@ mod switch;
 mod wire;
 
 pub use action::{typ as action_type, Action};
-pub use error::{bad_request, DecodeError, ErrorMsg, ErrorType};
+pub use error::{bad_action, bad_request, group_mod_failed, DecodeError, ErrorMsg, ErrorType};
 pub use flow::{
     flow_flags, FlowMod, FlowModCommand, FlowRemoved, FlowRemovedReason, PacketIn, PacketInReason,
     PacketOut,
