@@ -35,6 +35,10 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 /// The speed a port reports, in bit/s (OpenFlow gives kbit/s).
+fn reported_speed(p: &Port) -> Option<u64> {
+    (p.curr_speed > 0).then(|| u64::from(p.curr_speed) * 1000)
+}
+
 /// Whether the switch refused a message for naming a group it does not hold.
 fn group_missing(e: &ErrorMsg) -> bool {
     matches!(
@@ -45,10 +49,6 @@ fn group_missing(e: &ErrorMsg) -> bool {
                 ofp::group_mod_failed::UNKNOWN_GROUP
             )
     )
-}
-
-fn reported_speed(p: &Port) -> Option<u64> {
-    (p.curr_speed > 0).then(|| u64::from(p.curr_speed) * 1000)
 }
 
 /// Identifies one switch connection.
