@@ -358,10 +358,11 @@ impl Controller {
     }
 
     /// Recomputes the multipath weights when a rebalancing period has
-    /// passed. A link's planned load is the larger of its rate over the
-    /// period and its forecast for the next step: a burst now is not forgotten for
-    /// a forecast of calmer averages, and a rise the forecast sees coming is
-    /// made room for.
+    /// passed, from each link's rate over the period and its forecast for
+    /// the next step: a burst now is not forgotten for a forecast of calmer
+    /// averages, and of a rise the forecast sees coming, the part that no
+    /// group would carry is made room for (see
+    /// [`Multipath::rebalance`](crate::multipath::Multipath::rebalance)).
     fn rebalance(&mut self, now: Instant) {
         if !self
             .forwarding

@@ -55,9 +55,13 @@
 //! utilisation ([`heuristic::min_mlu`]): each group's demand is what its
 //! paths carried (the path groups' statistics, polled with the port statistics) or
 //! what placements expect between the two switches, whichever is larger, and
-//! a link's background is its planned load (the larger of the measured rate
-//! and the forecast) minus the traffic of the groups crossing it and the
-//! error of their counters, and no more than it was in the previous period.
+//! a link's background is its measured rate minus the traffic of the groups
+//! crossing it and the error of their counters, no more than it was in the
+//! previous period; where the link's forecast is above its rate, that rise
+//! adds in the share of the link's traffic that no group carried lately (a
+//! forecast is of the whole link, the groups' own traffic included: a
+//! forecast made while they were busy would otherwise read as background
+//! once they went quiet, for the rest of its interval).
 //! Rates are measured over the whole period, the counters' error is taken
 //! as half a second of the groups' traffic, and the background must last
 //! two periods, because Open vSwitch credits a group's counters up to about
@@ -88,7 +92,7 @@ use edgeflow_proto::packet::{ethertype, ip_proto};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
-use tracing::{debug, info, warn};
+use tracing::{debug, info, trace, warn};
 
 /// The table where a frame that lost its path tag finds its host.
 pub const DELIVERY_TABLE: u8 = 1;
@@ -121,6 +125,9 @@ const STALE_PERIODS: u32 = 2;
 /// a bound: a busy switch has been seen not to credit them for a whole
 /// 2-s period (the two-period rule covers that); a heuristic allowance.
 const GROUP_COUNTER_LAG: Duration = Duration::from_millis(500);
+/// A link's foreign share is measured in periods in which it carries at
+/// least this fraction of its capacity (below it, the last one is kept).
+const SHARE_MIN_LOAD: f64 = 0.01;
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
 
@@ -544,6 +551,10 @@ struct LinkMeasure {
     managed: f64,
     /// What it carried beyond that and the counters' error.
     unmanaged: f64,
+    /// The share of its traffic that no group carries (its lasting
+    /// background over its rate), as of the latest period in which it
+    /// carried at least [`SHARE_MIN_LOAD`] of its capacity.
+    foreign_share: f64,
 }
 
 /// The groups and path tags installed in the fabric.
@@ -1007,7 +1018,8 @@ impl Multipath {
         let keys: Vec<(u64, u64)> = self.groups.keys().copied().collect();
         let mut index: HashMap<Link, usize> = HashMap::new();
         let mut cap = Vec::new();
-        let mut planned = Vec::new();
+        let mut measured = Vec::new();
+        let mut forecast = Vec::new();
         let mut managed = Vec::new();
         let mut demands = Vec::new();
         let mut planned_keys = Vec::new();
@@ -1028,19 +1040,15 @@ impl Multipath {
                     .map(|l| {
                         let e = *index.entry(*l).or_insert_with(|| {
                             let link = load(*l);
-                            let measured = match (link.sent, self.link_marks.get(l)) {
+                            let rate = match (link.sent, self.link_marks.get(l)) {
                                 (Some(end), Some(start)) => end.rate_since(start).or(link.rate),
                                 _ => link.rate,
                             };
                             marks.extend(link.sent.map(|c| (*l, c)));
                             edge_links.push(*l);
                             cap.push(capacity(*l).unwrap_or(0.0));
-                            planned.push(
-                                measured
-                                    .into_iter()
-                                    .chain(link.forecast)
-                                    .fold(0.0, f64::max),
-                            );
+                            measured.push(rate.unwrap_or(0.0));
+                            forecast.push(link.forecast.unwrap_or(0.0));
                             managed.push(0.0);
                             cap.len() - 1
                         });
@@ -1078,20 +1086,39 @@ impl Multipath {
             .iter()
             .map(|l| self.link_measures.get(l).copied().unwrap_or_default())
             .collect();
-        let measures: Vec<LinkMeasure> = planned
-            .iter()
-            .zip(&managed)
-            .zip(&before)
-            .map(|((p, &m), b)| LinkMeasure {
+        // A forecast is of the link's whole traffic, the groups' own
+        // included (a forecast made while they were busy stays up for its
+        // interval after they went quiet): of a rise it sees coming, the
+        // share no group carried lately counts as background.
+        let mut background = Vec::with_capacity(edge_links.len());
+        let mut measures = Vec::with_capacity(edge_links.len());
+        for (i, l) in edge_links.iter().enumerate() {
+            let (rate, m, b) = (measured[i], managed[i], before[i]);
+            let unmanaged = (rate - m - lag * m.max(b.managed)).max(0.0);
+            let lasting = unmanaged.min(b.unmanaged);
+            let foreign_share = if rate >= SHARE_MIN_LOAD * cap[i] {
+                (lasting / rate).min(1.0)
+            } else {
+                b.foreign_share
+            };
+            let rise = (forecast[i] - rate).max(0.0);
+            background.push(lasting + foreign_share * rise);
+            trace!(
+                link = format!("{:016x}:{}", l.src.dpid, l.src.port),
+                measured_mbps = rate / 1e6,
+                managed_mbps = m / 1e6,
+                unmanaged_mbps = unmanaged / 1e6,
+                forecast_mbps = forecast[i] / 1e6,
+                foreign_share,
+                background_mbps = background[i] / 1e6,
+                "rebalancing period"
+            );
+            measures.push(LinkMeasure {
                 managed: m,
-                unmanaged: (p - m - lag * m.max(b.managed)).max(0.0),
-            })
-            .collect();
-        let background: Vec<f64> = measures
-            .iter()
-            .zip(&before)
-            .map(|(now, b)| now.unmanaged.min(b.unmanaged))
-            .collect();
+                unmanaged,
+                foreign_share,
+            });
+        }
         self.link_measures = edge_links.into_iter().zip(measures).collect();
         let solved = Network::new(cap, background)
             .and_then(|n| n.with_headroom(self.config.headroom))

@@ -2,13 +2,16 @@
 
 mod sim;
 
+use edgeflow_algorithms::forecast::Forecast;
 use edgeflow_controller::forwarding::COOKIE_PATH;
 use edgeflow_controller::multipath::{COOKIE_TAG, SPREAD_TABLE};
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
 use edgeflow_controller::session;
+use edgeflow_controller::topology::PortRef;
 use edgeflow_proto::ofp::{self, ErrorType, Hello, HelloElem, Message};
 use sim::{fat_tree, two_sites, Net};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Every host resolves and reaches every other host, as `pingall` does.
@@ -1397,6 +1400,96 @@ fn background_on_a_path_moves_its_weight_despite_late_counters() {
             .all(|p| p.weight > hot),
         "{g:?}"
     );
+}
+
+/// Publishes a forecast of `mbps` for every link of the site group's path
+/// through m1 (switch 2), as the forecasting thread does when an interval
+/// closes.
+fn forecast_m1_path(net: &mut Net, mbps: f64) {
+    let g = site_group(net);
+    let path = g
+        .paths
+        .iter()
+        .find(|p| p.hops.iter().any(|h| h.dpid.0 == 2))
+        .unwrap();
+    let forecast = Forecast {
+        mean: mbps * 1e6,
+        lower: mbps * 1e6,
+        upper: mbps * 1e6,
+    };
+    let forecasts = path
+        .hops
+        .iter()
+        .map(|h| {
+            let at = PortRef {
+                dpid: h.dpid.0,
+                port: h.port_no,
+            };
+            (at, vec![forecast])
+        })
+        .collect();
+    net.ctrl.set_forecasts(Arc::new(forecasts));
+}
+
+/// The weight of the site group's path through m1.
+fn m1_weight(net: &Net) -> u16 {
+    let g = site_group(net);
+    let via_m1 = |p: &&edgeflow_api::model::WeightedPath| p.hops.iter().any(|h| h.dpid.0 == 2);
+    g.paths.iter().find(via_m1).unwrap().weight
+}
+
+#[test]
+fn a_forecast_of_the_groups_own_traffic_is_not_background() {
+    // A forecast is of a link's whole traffic. One made while the groups
+    // kept the m1 path full stays up for its interval (5 minutes by
+    // default) after their transfers ended: what the groups themselves
+    // carried must not come back as background (seen on Open vSwitch: the
+    // m2 path's weight went to 0 after the capacity draws, when a forecast
+    // interval had closed during them).
+    let mut net = two_sites_late_counters();
+    let by_path = flows_by_path(&mut net);
+    for _ in 0..8 {
+        half_second_of(&mut net, &by_path, [9.0; 4]);
+    }
+    forecast_m1_path(&mut net, 9.9);
+    for _ in 0..16 {
+        half_second_of(&mut net, &by_path, [1.5; 4]);
+    }
+    let g = site_group(&net);
+    assert!(g.paths.iter().all(|p| p.weight == 25), "{g:?}");
+}
+
+#[test]
+fn a_forecast_rise_of_foreign_traffic_is_made_room_for() {
+    // m1's second link carries 4 Mbit/s that no group does, beside the
+    // group's 4 on each path: half its traffic is foreign. A forecast of
+    // 10 Mbit/s for it takes half the rise as more background, and the m1
+    // path's weight falls further than for the measured background alone.
+    let weight = |forecast: bool| {
+        let mut net = two_sites_late_counters();
+        let by_path = flows_by_path(&mut net);
+        if forecast {
+            forecast_m1_path(&mut net, 10.0);
+        }
+        for _ in 0..16 {
+            let c = net
+                .switches
+                .get_mut(&2)
+                .unwrap()
+                .counters
+                .entry(2)
+                .or_default();
+            c.3 += 250_000;
+            half_second_of(&mut net, &by_path, [4.0; 4]);
+        }
+        m1_weight(&net)
+    };
+    let (measured, forecast) = (weight(false), weight(true));
+    assert!(
+        measured < 25,
+        "the measured background alone moves it: {measured}"
+    );
+    assert!(forecast < measured, "{forecast} against {measured}");
 }
 
 #[test]
