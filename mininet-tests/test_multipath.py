@@ -52,10 +52,16 @@ DRAWS = 3
 SITE_A, SITE_B, M1 = 0x0A01, 0x0A02, 0x0B01
 
 
+# Forecast intervals of 10 s instead of 5 minutes: link forecasts reach the
+# rebalancer several times per test (each closed interval publishes them).
+FORECAST_INTERVAL_S = 10
+
+
 def start_edgeflow(edgeflow_factory):
     cfg = os.path.join(tempfile.mkdtemp(prefix="edgeflow-cfg-"), "edgeflow.toml")
     with open(cfg, "w") as f:
-        f.write("port_speed_mbps = %d\nrebalance_interval_ms = %d\n" % (BW, REBALANCE_MS))
+        f.write("port_speed_mbps = %d\nrebalance_interval_ms = %d\nforecast_interval_s = %d\n"
+                % (BW, REBALANCE_MS, FORECAST_INTERVAL_S))
     return edgeflow_factory(["--config", cfg])
 
 
