@@ -87,6 +87,12 @@ pub fn render(stats: &ControllerStats, api_latency: &Histogram) -> String {
         stats.sessions_failed as f64,
     );
     metric(
+        "edgeflow_duplicate_datapaths_total",
+        "counter",
+        "Switches refused: a switch with the same datapath id was connected and answering.",
+        stats.duplicate_datapaths as f64,
+    );
+    metric(
         "edgeflow_floods_limited_total",
         "counter",
         "Frames for unknown hosts not flooded: their host port was over its flooding rate.",

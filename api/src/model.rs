@@ -163,6 +163,9 @@ pub struct ControllerStats {
     pub packet_in: u64,
     /// Switch sessions closed on a protocol error or timeout.
     pub sessions_failed: u64,
+    /// Switches refused because a switch with the same datapath id was
+    /// connected and answering.
+    pub duplicate_datapaths: u64,
     /// LLDP frames received that this controller did not send.
     pub lldp_foreign: u64,
     /// LLDP frames that could not be parsed.

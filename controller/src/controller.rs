@@ -72,6 +72,25 @@ pub struct ControllerConfig {
 /// How often hosts are checked for aging.
 const HOST_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a connected switch has to answer a probe when another
+/// connection brings its datapath id: an answer means a second switch with
+/// the same id (a cloned VM, a copied configuration), which is refused;
+/// silence, a connection that died without closing, which the newcomer
+/// replaces.
+const DUPLICATE_PROBE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A switch that finished its handshake with the datapath id of a switch
+/// connected already, held apart while the other is probed.
+#[derive(Debug)]
+struct Contest {
+    newcomer: ConnId,
+    ports: Vec<Port>,
+    /// When the connected switch was probed.
+    probed: Instant,
+    /// Its reads then ([`Session::reads`]): one more is its answer.
+    reads: u64,
+}
+
 /// Counters for operators.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counters {
@@ -81,6 +100,9 @@ pub struct Counters {
     pub flow_mods: u64,
     /// Sessions closed because of a protocol error or timeout.
     pub sessions_failed: u64,
+    /// Switches refused because a switch with the same datapath id was
+    /// connected and answering.
+    pub duplicate_datapaths: u64,
 }
 
 /// The controller core.
@@ -91,6 +113,9 @@ pub struct Controller {
     /// When each session's [`Session::handle_timeout`] is next due.
     session_timers: Timers<ConnId>,
     by_dpid: HashMap<u64, ConnId>,
+    /// Newcomers held while the switch connected with their datapath id is
+    /// probed, by that id.
+    contests: HashMap<u64, Contest>,
     topo: Topology,
     discovery: Discovery,
     hosts: HostTable,
@@ -151,6 +176,7 @@ impl Controller {
             sessions: HashMap::new(),
             session_timers: Timers::default(),
             by_dpid: HashMap::new(),
+            contests: HashMap::new(),
             topo: Topology::default(),
             hosts: HostTable::default(),
             pending: Vec::new(),
@@ -281,6 +307,7 @@ impl Controller {
                 self.reschedule(conn);
             }
         }
+        self.settle_contests(now);
         if self.discovery.probe_due(now) {
             let mut out = self.outbox();
             let dpids: Vec<u64> = self.topo.switches().keys().copied().collect();
@@ -403,6 +430,7 @@ impl Controller {
             .chain(self.monitor.poll_timeout())
             .chain(self.forwarding.multipath().and_then(|m| m.poll_timeout()))
             .chain(self.dumps.poll_timeout())
+            .chain(self.contests.values().map(|c| c.probed + DUPLICATE_PROBE))
             .min()
     }
 
@@ -493,11 +521,15 @@ impl Controller {
             let dpid = s.dpid();
             match ev {
                 SessionEvent::Ready { features, ports } => {
-                    self.switch_ready(conn, features.datapath_id, ports, &mut out)
+                    self.switch_ready(conn, features.datapath_id, ports, now, &mut out)
                 }
                 SessionEvent::Message(msg) => {
                     messages += 1;
-                    if let Some(dpid) = dpid {
+                    // A switch held in a contest for its datapath id speaks
+                    // for nothing yet.
+                    let held = !self.contests.is_empty()
+                        && self.contests.values().any(|c| c.newcomer == conn);
+                    if let Some(dpid) = dpid.filter(|_| !held) {
                         self.handle_message(dpid, msg, now, &mut out);
                     }
                 }
@@ -515,7 +547,89 @@ impl Controller {
         messages
     }
 
-    fn switch_ready(&mut self, conn: ConnId, dpid: u64, ports: Vec<Port>, out: &mut Outbox) {
+    /// A switch finished its handshake. If a switch with its datapath id
+    /// is connected and ready, that one is probed first (see
+    /// [`DUPLICATE_PROBE`]) and this one held until it is known which stays.
+    fn switch_ready(
+        &mut self,
+        conn: ConnId,
+        dpid: u64,
+        ports: Vec<Port>,
+        now: Instant,
+        out: &mut Outbox,
+    ) {
+        let connected = self.by_dpid.get(&dpid).copied().filter(|&old| old != conn);
+        if let Some(s) = connected.and_then(|old| self.sessions.get_mut(&old)) {
+            if s.is_ready() {
+                s.send(Message::EchoRequest(Vec::new()));
+                self.pending.extend(connected);
+                let contest = Contest {
+                    newcomer: conn,
+                    ports,
+                    probed: now,
+                    reads: s.reads(),
+                };
+                if let Some(earlier) = self.contests.insert(dpid, contest) {
+                    self.refuse(dpid, earlier.newcomer, now);
+                }
+                warn!(
+                    conn,
+                    dpid = format!("{dpid:016x}"),
+                    connected = connected,
+                    "a switch with this datapath id is connected already; probing it"
+                );
+                return;
+            }
+        }
+        self.take_datapath(conn, dpid, ports, out);
+    }
+
+    /// Each held newcomer whose probe has run out: refused if the connected
+    /// switch answered, else it replaces that one.
+    fn settle_contests(&mut self, now: Instant) {
+        if self.contests.is_empty() {
+            return;
+        }
+        let due: Vec<u64> = self
+            .contests
+            .iter()
+            .filter(|(_, c)| now >= c.probed + DUPLICATE_PROBE)
+            .map(|(&dpid, _)| dpid)
+            .collect();
+        for dpid in due {
+            let Some(c) = self.contests.remove(&dpid) else {
+                continue;
+            };
+            let answered = self
+                .by_dpid
+                .get(&dpid)
+                .and_then(|old| self.sessions.get(old))
+                .is_some_and(|s| s.reads() > c.reads);
+            if answered {
+                self.refuse(dpid, c.newcomer, now);
+            } else {
+                let mut out = self.outbox();
+                self.take_datapath(c.newcomer, dpid, c.ports, &mut out);
+                self.flush(out);
+            }
+        }
+    }
+
+    /// Closes a newcomer that brought the datapath id of a switch that is
+    /// connected and answering.
+    fn refuse(&mut self, dpid: u64, conn: ConnId, now: Instant) {
+        self.counters.duplicate_datapaths += 1;
+        let connected = self.by_dpid.get(&dpid).copied().unwrap_or_default();
+        if let Some(s) = self.sessions.get_mut(&conn) {
+            s.close(format!(
+                "a second switch with datapath id {dpid:016x}, which connection {connected} has and answers on"
+            ));
+            self.process_events(conn, now);
+        }
+    }
+
+    /// `conn` becomes switch `dpid`, replacing an earlier connection of it.
+    fn take_datapath(&mut self, conn: ConnId, dpid: u64, ports: Vec<Port>, out: &mut Outbox) {
         if let Some(old) = self.by_dpid.insert(dpid, conn) {
             if old != conn {
                 if let Some(s) = self.sessions.get_mut(&old) {
@@ -547,7 +661,10 @@ impl Controller {
     fn switch_gone(&mut self, conn: ConnId, s: &Session) {
         let Some(dpid) = s.dpid() else { return };
         if self.by_dpid.get(&dpid) != Some(&conn) {
-            return; // a newer connection of the same switch owns the state
+            // A newer connection of the same switch owns the state, or this
+            // one was held apart.
+            self.contests.retain(|_, c| c.newcomer != conn);
+            return;
         }
         self.by_dpid.remove(&dpid);
         self.dumps.switch_gone(dpid);
@@ -560,6 +677,10 @@ impl Controller {
         self.forwarding
             .switch_gone(dpid, &self.topo, &self.hosts, &mut out);
         self.topology_changed(&removed, &mut out);
+        // A newcomer held for this datapath id takes it at once.
+        if let Some(c) = self.contests.remove(&dpid) {
+            self.take_datapath(c.newcomer, dpid, c.ports, &mut out);
+        }
         self.flush(out);
     }
 
@@ -933,6 +1054,7 @@ impl Controller {
             paths: self.forwarding.path_count(),
             packet_in: self.counters.packet_in,
             sessions_failed: self.counters.sessions_failed,
+            duplicate_datapaths: self.counters.duplicate_datapaths,
             lldp_foreign: self.discovery.foreign,
             lldp_malformed: self.discovery.malformed,
             proxy_arp: f.proxy_arp,

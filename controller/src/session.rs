@@ -102,6 +102,7 @@ pub struct Session {
     next_xid: u32,
     started: Instant,
     last_rx: Instant,
+    reads: u64,
     echo_outstanding: bool,
     dpid: Option<u64>,
     events: VecDeque<SessionEvent>,
@@ -118,6 +119,7 @@ impl Session {
             next_xid: 1,
             started: now,
             last_rx: now,
+            reads: 0,
             echo_outstanding: false,
             dpid: None,
             events: VecDeque::new(),
@@ -134,6 +136,11 @@ impl Session {
     /// True once the handshake has finished and until the session closes.
     pub fn is_ready(&self) -> bool {
         matches!(self.state, State::Ready)
+    }
+
+    /// How many times the switch has sent something (reads handed in).
+    pub fn reads(&self) -> u64 {
+        self.reads
     }
 
     /// How long ago the session began (its connection was made).
@@ -205,6 +212,7 @@ impl Session {
             return;
         }
         self.last_rx = now;
+        self.reads += 1;
         self.echo_outstanding = false;
         // Whole messages are parsed where they were read; only a trailing
         // part of one waits in the session's buffer for the rest.

@@ -666,8 +666,11 @@ fn switch_reconnecting_gets_its_path_flows_back() {
     let mut net = fat_tree();
     net.start();
     pingall(&mut net);
-    // Reconnect the edge switch of h1 before the controller notices the old session died.
+    // Reconnect the edge switch of h1 before the controller notices the old
+    // session died: the old connection does not answer the probe, and the
+    // new one takes over when it runs out.
     net.reconnect(21);
+    net.advance(Duration::from_secs(1));
     let before = net.packet_ins();
     net.clear_inboxes();
     let f = net.ip_frame(0, 15);
@@ -678,6 +681,48 @@ fn switch_reconnecting_gets_its_path_flows_back() {
         before,
         "flows were reinstalled with the handshake"
     );
+}
+
+#[test]
+fn a_second_switch_with_a_connected_datapath_id_is_refused() {
+    // A cloned VM's switch brings the datapath id of switch 1. Replacing
+    // the connected switch would drop it, and it would come back and drop
+    // the clone in turn, for as long as both run.
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    let ports = net.ctrl.topology().switches()[&1].ports.len();
+    net.connect_twin(1, 99, 2);
+    assert!(
+        net.switches.contains_key(&99),
+        "held while switch 1 is probed"
+    );
+    net.advance(Duration::from_secs(1));
+    assert!(!net.switches.contains_key(&99), "the clone was refused");
+    assert!(
+        net.switches.contains_key(&1),
+        "switch 1 kept its connection"
+    );
+    assert_eq!(net.ctrl.stats().duplicate_datapaths, 1);
+    assert_eq!(net.ctrl.topology().switches()[&1].ports.len(), ports);
+    pingall(&mut net);
+}
+
+#[test]
+fn a_held_switch_takes_over_when_the_connected_one_leaves() {
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    let conn = net.switches[&1].conn;
+    net.connect_twin(1, 99, 2);
+    // Switch 1's connection closes during the probe: the held one is
+    // switch 1 at once, with its own ports.
+    net.ctrl.handle_disconnect(conn);
+    net.drive();
+    assert_eq!(net.ctrl.topology().switches()[&1].ports.len(), 2);
+    net.advance(Duration::from_secs(1));
+    assert!(net.switches.contains_key(&99));
+    assert_eq!(net.ctrl.stats().duplicate_datapaths, 0);
 }
 
 #[test]
@@ -1572,9 +1617,10 @@ fn a_placement_routes_its_traffic_into_groups_until_deleted() {
     let mut other = batch;
     other.pods[0].node = "n2".into();
     assert!(net.ctrl.put_placement(other).is_err());
-    // The flows come back after their switch reconnects.
+    // The flows come back after their switch reconnects (and the old
+    // connection fails its probe).
     net.reconnect(21);
-    net.advance(Duration::from_millis(10));
+    net.advance(Duration::from_secs(1));
     assert_eq!(placement_flows(&net, 21).len(), 1);
     // Withdrawn: its flows are gone everywhere.
     let view = net.ctrl.delete_placement("b1").unwrap();

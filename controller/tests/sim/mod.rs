@@ -103,6 +103,28 @@ pub struct SimSwitch {
     pub split_group_stats: bool,
 }
 
+impl SimSwitch {
+    /// A switch with ports 1..=`ports` on connection `conn`, nothing installed.
+    fn new(dpid: u64, conn: ConnId, ports: u32) -> SimSwitch {
+        SimSwitch {
+            dpid,
+            conn,
+            ports: (1..=ports).map(port).collect(),
+            flows: Vec::new(),
+            groups: BTreeMap::new(),
+            group_types: BTreeMap::new(),
+            bucket_bytes: BTreeMap::new(),
+            inbuf: Vec::new(),
+            packet_ins: 0,
+            counters: BTreeMap::new(),
+            mute_group_stats: false,
+            late_group_stats: false,
+            bucket_bytes_then: BTreeMap::new(),
+            split_group_stats: false,
+        }
+    }
+}
+
 fn port(no: u32) -> Port {
     Port {
         port_no: no,
@@ -418,25 +440,8 @@ impl Net {
             writes: 0,
         };
         for (i, &(dpid, n)) in ports.iter().enumerate() {
-            net.switches.insert(
-                dpid,
-                SimSwitch {
-                    dpid,
-                    conn: 100 + i as u64,
-                    ports: (1..=n).map(port).collect(),
-                    flows: Vec::new(),
-                    groups: BTreeMap::new(),
-                    group_types: BTreeMap::new(),
-                    bucket_bytes: BTreeMap::new(),
-                    inbuf: Vec::new(),
-                    packet_ins: 0,
-                    counters: BTreeMap::new(),
-                    mute_group_stats: false,
-                    late_group_stats: false,
-                    bucket_bytes_then: BTreeMap::new(),
-                    split_group_stats: false,
-                },
-            );
+            net.switches
+                .insert(dpid, SimSwitch::new(dpid, 100 + i as u64, n));
             net.by_conn.insert(100 + i as u64, dpid);
         }
         for &(a, b) in links {
@@ -561,12 +566,13 @@ impl Net {
 
     fn switch_handles(&mut self, dpid: u64, conn: ConnId, msg: OfpMsg) {
         let sw = self.switches.get_mut(&dpid).expect("switch exists");
+        let datapath_id = sw.dpid;
         match msg.body {
             Message::FeaturesRequest => self.switch_says(
                 conn,
                 msg.xid,
                 Message::FeaturesReply(SwitchFeatures {
-                    datapath_id: dpid,
+                    datapath_id,
                     n_buffers: 0,
                     n_tables: 254,
                     auxiliary_id: 0,
@@ -1030,6 +1036,19 @@ impl Net {
         self.ctrl.handle_connect(conn, self.now);
         self.switch_says(conn, 0, Message::Hello(Hello::standard()));
         self.drive();
+    }
+
+    /// Connects a second switch, `key` in `switches`, with `ports` ports and
+    /// no links or hosts, that reports the datapath id of switch `of` (a
+    /// cloned VM); returns its connection.
+    pub fn connect_twin(&mut self, of: u64, key: u64, ports: u32) -> ConnId {
+        let conn = 500 + key;
+        self.switches.insert(key, SimSwitch::new(of, conn, ports));
+        self.by_conn.insert(conn, key);
+        self.ctrl.handle_connect(conn, self.now);
+        self.switch_says(conn, 0, Message::Hello(Hello::standard()));
+        self.drive();
+        conn
     }
 
     /// Moves a host to another port.
