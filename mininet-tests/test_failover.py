@@ -7,7 +7,8 @@ lossless afterwards.  Both figures are printed and appended to
 results/failover.jsonl.
 
 Also: a switch whose flows or groups an operator deleted is set up anew,
-and a restarted edgeflow takes the switches over with next to no loss.
+a restarted edgeflow takes the switches over with next to no loss, and a
+second switch with a connected one's datapath id is refused.
 """
 
 import re
@@ -139,4 +140,63 @@ def test_a_restarted_controller_takes_over(nets, edgeflow_factory):
         assert lost * 10 <= MAX_RESTART_OUTAGE_MS, "outage %d ms" % (lost * 10)
         assert after == 0, "pingall after the restart lost %.1f%%" % after
     finally:
+        harness.record("failover.jsonl", result)
+
+
+# A second switch with e01's datapath id must not take e01's place.
+MAX_CLONE_OUTAGE_MS = 50
+
+
+def test_a_clone_of_a_switch_is_refused(nets, edgeflow_factory):
+    """A bridge outside the fabric comes up with e01's datapath id (a cloned
+    VM, a copied configuration) and connects while h011 (on e01) pings h322
+    every 10 ms. edgeflow probes e01, which answers, and refuses the clone
+    each time it connects; e01 keeps its session and its flows. (Before,
+    each connection of either replaced the other's session: e01 was set up
+    anew whenever it came back, and for as long as the clone ran.)"""
+    result = {"test": "duplicate_datapath", "topo": "fattree4", "src": SRC, "dst": DST}
+    clone = "clone0"
+    try:
+        ctl = edgeflow_factory()
+        net = nets.build_discovered(topos.FatTreeTopo())
+        e01 = net.get("e01")
+
+        def e01_ports():
+            """The port names edgeflow has for e01's datapath id."""
+            switches = harness.api_get("/api/v1/topology")["switches"]
+            sw = next(s for s in switches if int(s["dpid"], 16) == int(e01.dpid, 16))
+            return sorted(p["name"] for p in sw["ports"])
+
+        ports = e01_ports()
+        before = harness.api_get("/api/v1/stats")["duplicate_datapaths"]
+
+        seen = []
+
+        def add_clone():
+            """Adds the clone, then looks at e01's ports every 0.25 s for 5 s."""
+            subprocess.run(
+                ["ovs-vsctl", "add-br", clone, "--", "set", "bridge", clone,
+                 "datapath_type=netdev", "protocols=OpenFlow13", "fail_mode=secure",
+                 "other-config:datapath-id=%s" % e01.dpid, "--",
+                 "set-controller", clone, "tcp:127.0.0.1:6653"], check=True)
+            for _ in range(20):
+                time.sleep(0.25)
+                seen.append(e01_ports())
+
+        lost = ping_through(net, add_clone, count=800)
+        refused = harness.api_get("/api/v1/stats")["duplicate_datapaths"] - before
+        others = [p for p in seen if p != ports]
+        after = harness.pingall(net)
+        result.update(outage_ms=lost * 10, refused=refused, pingall_after_loss=after,
+                      samples=len(seen), samples_not_e01=len(others))
+        print("\n[edgeflow] a clone of e01 connected: outage %d ms; refused %d times; e01's "
+              "datapath id had other ports in %d of %d looks; pingall after lost %.1f%%"
+              % (lost * 10, refused, len(others), len(seen), after))
+        assert ctl.alive(), "edgeflow exited"
+        assert not others, "e01's datapath id had the ports %s" % others[0]
+        assert refused >= 1, "the clone was never refused"
+        assert lost * 10 <= MAX_CLONE_OUTAGE_MS, "outage %d ms" % (lost * 10)
+        assert after == 0, "pingall with the clone running lost %.1f%%" % after
+    finally:
+        subprocess.run(["ovs-vsctl", "--if-exists", "del-br", clone])
         harness.record("failover.jsonl", result)
