@@ -9,6 +9,7 @@
 //! produces leaves in one write. Everything else the switch says after the
 //! handshake is handed to the controller as [`SessionEvent::Message`].
 
+use crate::multipath;
 use bytes::{Bytes, BytesMut};
 use edgeflow_proto::ofp::{
     self, Action, ErrorMsg, ErrorType, FlowMod, FlowModCommand, GroupMod, GroupModCommand,
@@ -25,7 +26,7 @@ pub const MULTIPART_REPLY_MORE: u16 = 1;
 const HELLO_FAILED_INCOMPATIBLE: u16 = 0;
 /// How much of an offending message an OFPT_ERROR echoes back (the spec asks for at least 64 bytes).
 const ERROR_DATA_LEN: usize = 64;
-/// Cookie of the flows the session itself installs (the table-miss entry
+/// Cookie of the flows the session itself installs (the table-miss entries
 /// and the canary).
 pub const COOKIE_BASE: u64 = 0x0100_0000_0000_0000;
 /// The canary group: empty, named by a flow in [`CANARY_TABLE`] that no
@@ -404,19 +405,32 @@ impl Session {
             group_id: ofp::group::ALL,
             buckets: Vec::new(),
         }));
-        // The table-miss flow and the canary ask to be reported when removed:
-        // only someone else clearing the switch's flows or groups removes
-        // them.
-        self.send(Message::FlowMod(FlowMod {
-            cookie: COOKIE_BASE,
-            priority: 0,
-            flags: ofp::flow_flags::SEND_FLOW_REM,
-            instructions: vec![Instruction::ApplyActions(vec![Action::Output {
-                port: ofp::port::CONTROLLER,
-                max_len: ofp::CML_NO_BUFFER,
-            }])],
-            ..flow_mod_defaults()
-        }));
+        // Each table frames go through sends what it misses to the
+        // controller: in table 0 that is how a new flow is seen; in the later
+        // ones, a frame that came before the flows it needs (each switch
+        // applies its batch on its own: a path's egress may get the frame
+        // before its delivery flow), which the controller delivers, sending
+        // the flows again, where the switch would drop it. Table 0's flow and
+        // the canary ask to be reported when removed: only someone else
+        // clearing the switch's flows or groups removes them.
+        for table_id in [0, multipath::DELIVERY_TABLE, multipath::SPREAD_TABLE] {
+            let report = if table_id == 0 {
+                ofp::flow_flags::SEND_FLOW_REM
+            } else {
+                0
+            };
+            self.send(Message::FlowMod(FlowMod {
+                table_id,
+                cookie: COOKIE_BASE,
+                priority: 0,
+                flags: report,
+                instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+                    port: ofp::port::CONTROLLER,
+                    max_len: ofp::CML_NO_BUFFER,
+                }])],
+                ..flow_mod_defaults()
+            }));
+        }
         self.send(Message::GroupMod(GroupMod {
             command: GroupModCommand::Add,
             group_type: GroupType::All,

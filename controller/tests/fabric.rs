@@ -4,7 +4,7 @@ mod sim;
 
 use edgeflow_algorithms::forecast::Forecast;
 use edgeflow_controller::forwarding::COOKIE_PATH;
-use edgeflow_controller::multipath::{COOKIE_TAG, SPREAD_TABLE};
+use edgeflow_controller::multipath::{COOKIE_TAG, DELIVERY_TABLE, SPREAD_TABLE};
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
 use edgeflow_controller::session;
 use edgeflow_controller::topology::PortRef;
@@ -1342,6 +1342,64 @@ fn a_frame_ahead_of_its_paths_flows_reaches_its_host_untagged() {
     assert_eq!(net.hosts[1].inbox, vec![frame.clone(), frame]);
 }
 
+#[test]
+fn a_frame_ahead_of_its_delivery_flow_reaches_its_host() {
+    // The egress switch pops the path's tag and looks for the host in the
+    // delivery table. A frame that gets there before the switch applied
+    // the host's delivery flow (each switch applies its batch on its own;
+    // seen on Open vSwitch as a lost ping now and then in the first
+    // pingall after a controller restart) went nowhere: the table had no
+    // miss flow. It comes up to the controller, which delivers it and sends
+    // the flow again.
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    let at = net.hosts[1].at.0;
+    net.switches
+        .get_mut(&at)
+        .unwrap()
+        .flows
+        .retain(|f| !(f.table == DELIVERY_TABLE && f.cookie == COOKIE_PATH));
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    let frame = net.ip_frame(0, 1);
+    net.host_sends(0, frame.clone());
+    assert!(
+        net.packet_ins() > before,
+        "the frame went up to the controller"
+    );
+    assert_eq!(net.hosts[1].inbox, vec![frame.clone()]);
+    let before = net.packet_ins();
+    net.host_sends(0, frame.clone());
+    assert_eq!(net.packet_ins(), before, "the next frame finds the flow");
+    assert_eq!(net.hosts[1].inbox, vec![frame.clone(), frame]);
+}
+
+#[test]
+fn a_frame_ahead_of_its_spreading_flows_reaches_its_host() {
+    // The same at the ingress: the host pair's flow sends the frame to the
+    // spreading table before the group's spreading flows are there (they
+    // are on their way: the controller does not send them again).
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    let at = net.hosts[0].at.0;
+    net.switches
+        .get_mut(&at)
+        .unwrap()
+        .flows
+        .retain(|f| f.table != SPREAD_TABLE || f.cookie == session::COOKIE_BASE);
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    let frame = net.ip_frame(0, 1);
+    net.host_sends(0, frame.clone());
+    assert!(
+        net.packet_ins() > before,
+        "the frame went up to the controller"
+    );
+    assert_eq!(net.hosts[1].inbox, vec![frame]);
+}
+
 /// Two sites rebalanced every 2 s and polled every 0.5 s, as
 /// `test_multipath` on Open vSwitch, the site's group counters half a
 /// second (one poll) behind its ports.
@@ -1823,10 +1881,12 @@ fn groups_nobody_uses_are_removed_and_their_tags_freed() {
         .switches
         .values()
         .all(|sw| sw.groups.keys().eq(canary.iter())));
+    // (and each table's miss flow).
     assert!(net.switches.values().all(|sw| sw
         .flows
         .iter()
-        .all(|f| f.cookie != COOKIE_TAG && f.table != SPREAD_TABLE)));
+        .all(|f| f.cookie == session::COOKIE_BASE
+            || f.cookie != COOKIE_TAG && f.table != SPREAD_TABLE)));
     // Traffic brings them back.
     pingall(&mut net);
     assert!(!net.ctrl.view().groups.is_empty());
@@ -1852,9 +1912,10 @@ fn silent_hosts_age_out_unless_flows_carry_their_traffic() {
         "silent and without flows for 5 minutes"
     );
     assert!(
-        net.switches
-            .values()
-            .all(|sw| sw.flows.iter().all(|f| f.table != 1)),
+        net.switches.values().all(|sw| sw
+            .flows
+            .iter()
+            .all(|f| f.table != 1 || f.cookie == session::COOKIE_BASE)),
         "their delivery flows are gone"
     );
     pingall(&mut net);
