@@ -1310,6 +1310,39 @@ fn udp_leaves_a_dead_first_link_in_the_switch() {
     );
 }
 
+/// Two sites after a pingall, with the flows `lost` picks gone from switch
+/// `dpid` (a batch the switch has not applied yet): host 0's frame for host
+/// 1 goes up to the controller and reaches host 1. Returns the net and the
+/// frame.
+fn frame_ahead_of_its_flows(dpid: u64, lost: impl Fn(&sim::Flow) -> bool) -> (Net, Vec<u8>) {
+    let mut net = two_sites();
+    net.start();
+    pingall(&mut net);
+    net.switches
+        .get_mut(&dpid)
+        .unwrap()
+        .flows
+        .retain(|f| !lost(f));
+    net.clear_inboxes();
+    let before = net.packet_ins();
+    let frame = net.ip_frame(0, 1);
+    net.host_sends(0, frame.clone());
+    assert!(
+        net.packet_ins() > before,
+        "the frame went up to the controller"
+    );
+    assert_eq!(net.hosts[1].inbox, vec![frame.clone()]);
+    (net, frame)
+}
+
+/// The next frame finds the flows the controller sent again.
+fn next_frame_finds_the_flows(mut net: Net, frame: Vec<u8>) {
+    let before = net.packet_ins();
+    net.host_sends(0, frame.clone());
+    assert_eq!(net.packet_ins(), before);
+    assert_eq!(net.hosts[1].inbox, vec![frame.clone(), frame]);
+}
+
 #[test]
 fn a_frame_ahead_of_its_paths_flows_reaches_its_host_untagged() {
     // Each switch applies its batch on its own: a frame can reach the far
@@ -1318,61 +1351,19 @@ fn a_frame_ahead_of_its_paths_flows_reaches_its_host_untagged() {
     // middle switch, now and then), or after it was lost. The switch sends
     // it up still tagged; the controller delivers it without the tag and
     // sends the flow again.
-    let mut net = two_sites();
-    net.start();
-    pingall(&mut net);
-    net.switches
-        .get_mut(&6)
-        .unwrap()
-        .flows
-        .retain(|f| f.cookie != COOKIE_TAG);
-    net.clear_inboxes();
-    let before = net.packet_ins();
-    let frame = net.ip_frame(0, 1);
-    net.host_sends(0, frame.clone());
-    assert!(
-        net.packet_ins() > before,
-        "the frame went up to the controller"
-    );
-    assert_eq!(net.hosts[1].inbox, vec![frame.clone()]);
-    // The next frame finds the flow.
-    let before = net.packet_ins();
-    net.host_sends(0, frame.clone());
-    assert_eq!(net.packet_ins(), before);
-    assert_eq!(net.hosts[1].inbox, vec![frame.clone(), frame]);
+    let (net, frame) = frame_ahead_of_its_flows(6, |f| f.cookie == COOKIE_TAG);
+    next_frame_finds_the_flows(net, frame);
 }
 
 #[test]
 fn a_frame_ahead_of_its_delivery_flow_reaches_its_host() {
     // The egress switch pops the path's tag and looks for the host in the
-    // delivery table. A frame that gets there before the switch applied
-    // the host's delivery flow (each switch applies its batch on its own;
-    // seen on Open vSwitch as a lost ping now and then in the first
-    // pingall after a controller restart) went nowhere: the table had no
-    // miss flow. It comes up to the controller, which delivers it and sends
-    // the flow again.
-    let mut net = two_sites();
-    net.start();
-    pingall(&mut net);
-    let at = net.hosts[1].at.0;
-    net.switches
-        .get_mut(&at)
-        .unwrap()
-        .flows
-        .retain(|f| !(f.table == DELIVERY_TABLE && f.cookie == COOKIE_PATH));
-    net.clear_inboxes();
-    let before = net.packet_ins();
-    let frame = net.ip_frame(0, 1);
-    net.host_sends(0, frame.clone());
-    assert!(
-        net.packet_ins() > before,
-        "the frame went up to the controller"
-    );
-    assert_eq!(net.hosts[1].inbox, vec![frame.clone()]);
-    let before = net.packet_ins();
-    net.host_sends(0, frame.clone());
-    assert_eq!(net.packet_ins(), before, "the next frame finds the flow");
-    assert_eq!(net.hosts[1].inbox, vec![frame.clone(), frame]);
+    // delivery table. A frame that got there before the host's delivery
+    // flow went nowhere: the table had no miss flow. It comes up to the
+    // controller, which delivers it and sends the flow again.
+    let (net, frame) =
+        frame_ahead_of_its_flows(6, |f| f.table == DELIVERY_TABLE && f.cookie == COOKIE_PATH);
+    next_frame_finds_the_flows(net, frame);
 }
 
 #[test]
@@ -1380,24 +1371,9 @@ fn a_frame_ahead_of_its_spreading_flows_reaches_its_host() {
     // The same at the ingress: the host pair's flow sends the frame to the
     // spreading table before the group's spreading flows are there (they
     // are on their way: the controller does not send them again).
-    let mut net = two_sites();
-    net.start();
-    pingall(&mut net);
-    let at = net.hosts[0].at.0;
-    net.switches
-        .get_mut(&at)
-        .unwrap()
-        .flows
-        .retain(|f| f.table != SPREAD_TABLE || f.cookie == session::COOKIE_BASE);
-    net.clear_inboxes();
-    let before = net.packet_ins();
-    let frame = net.ip_frame(0, 1);
-    net.host_sends(0, frame.clone());
-    assert!(
-        net.packet_ins() > before,
-        "the frame went up to the controller"
-    );
-    assert_eq!(net.hosts[1].inbox, vec![frame]);
+    frame_ahead_of_its_flows(1, |f| {
+        f.table == SPREAD_TABLE && f.cookie != session::COOKIE_BASE
+    });
 }
 
 /// Two sites rebalanced every 2 s and polled every 0.5 s, as
