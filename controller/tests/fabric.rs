@@ -1430,6 +1430,20 @@ fn half_second_of(net: &mut Net, by_path: &[Vec<u16>], mbps: [f64; 4]) {
     net.advance(Duration::from_millis(500));
 }
 
+/// `half_second_of`, with 4 Mbit/s more that no group carries on the m1
+/// path's second link (m1's port 2, towards sB).
+fn half_second_with_m1_background(net: &mut Net, by_path: &[Vec<u16>], mbps: [f64; 4]) {
+    let c = net
+        .switches
+        .get_mut(&2)
+        .unwrap()
+        .counters
+        .entry(2)
+        .or_default();
+    c.3 += 250_000;
+    half_second_of(net, by_path, mbps);
+}
+
 #[test]
 fn a_path_that_speeds_up_period_after_period_is_not_mistaken_for_background() {
     // Four paths of 10 Mbit/s. Three carry 9 Mbit/s throughout; the
@@ -1459,15 +1473,7 @@ fn background_on_a_path_moves_its_weight_despite_late_counters() {
     let mut net = two_sites_late_counters();
     let by_path = flows_by_path(&mut net);
     for _ in 0..20 {
-        let c = net
-            .switches
-            .get_mut(&2)
-            .unwrap()
-            .counters
-            .entry(2)
-            .or_default();
-        c.3 += 250_000;
-        half_second_of(&mut net, &by_path, [7.5; 4]);
+        half_second_with_m1_background(&mut net, &by_path, [7.5; 4]);
     }
     let g = site_group(&net);
     let via_m1 = |p: &edgeflow_api::model::WeightedPath| p.hops.iter().any(|h| h.dpid.0 == 2);
@@ -1551,15 +1557,7 @@ fn a_forecast_rise_of_foreign_traffic_is_made_room_for() {
             forecast_m1_path(&mut net, 10.0);
         }
         for _ in 0..16 {
-            let c = net
-                .switches
-                .get_mut(&2)
-                .unwrap()
-                .counters
-                .entry(2)
-                .or_default();
-            c.3 += 250_000;
-            half_second_of(&mut net, &by_path, [4.0; 4]);
+            half_second_with_m1_background(&mut net, &by_path, [4.0; 4]);
         }
         m1_weight(&net)
     };
