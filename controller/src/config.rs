@@ -305,6 +305,7 @@ impl Config {
                     rebalance: Duration::from_millis(self.rebalance_interval_ms),
                     headroom: self.rebalance_headroom,
                     min_gain: self.rebalance_min_gain,
+                    forecast_step: Duration::from_secs(self.forecast_interval_s),
                     ..MultipathConfig::default()
                 }),
             },

@@ -58,10 +58,10 @@
 //! a link's background is its measured rate minus the traffic of the groups
 //! crossing it and the error of their counters, no more than it was in the
 //! previous period; where the link's forecast is above its rate, that rise
-//! adds in the share of the link's traffic that no group carried lately (a
-//! forecast is of the whole link, the groups' own traffic included: a
-//! forecast made while they were busy would otherwise read as background
-//! once they went quiet, for the rest of its interval).
+//! adds in the share of the link's traffic that no group carried over about
+//! one forecast step (a forecast is of the whole link, the groups' own
+//! traffic included: a forecast made while they were busy would otherwise
+//! read as background once they went quiet, for the rest of its step).
 //! Rates are measured over the whole period, the counters' error is taken
 //! as half a second of the groups' traffic, and the background must last
 //! two periods, because Open vSwitch credits a group's counters up to about
@@ -125,9 +125,6 @@ const STALE_PERIODS: u32 = 2;
 /// a bound: a busy switch has been seen not to credit them for a whole
 /// 2-s period (the two-period rule covers that); a heuristic allowance.
 const GROUP_COUNTER_LAG: Duration = Duration::from_millis(500);
-/// A link's foreign share is measured in periods in which it carries at
-/// least this fraction of its capacity (below it, the last one is kept).
-const SHARE_MIN_LOAD: f64 = 0.01;
 /// VLAN ids usable as path tags (0 and 4095 are reserved).
 const MAX_TAG: u32 = 4094;
 
@@ -148,6 +145,9 @@ pub struct MultipathConfig {
     /// utilisation of the fabric by as much, so noise in the measured load
     /// does not churn it.
     pub min_gain: f64,
+    /// The forecasts' step: a link's foreign share (how much of a forecast
+    /// rise counts as background) is measured over about as long.
+    pub forecast_step: Duration,
 }
 
 impl Default for MultipathConfig {
@@ -158,6 +158,7 @@ impl Default for MultipathConfig {
             headroom: 1.0,
             bucket_total: 100,
             min_gain: 0.1,
+            forecast_step: Duration::from_secs(300),
         }
     }
 }
@@ -551,10 +552,12 @@ struct LinkMeasure {
     managed: f64,
     /// What it carried beyond that and the counters' error.
     unmanaged: f64,
-    /// The share of its traffic that no group carries (its lasting
-    /// background over its rate), as of the latest period in which it
-    /// carried at least [`SHARE_MIN_LOAD`] of its capacity.
-    foreign_share: f64,
+    /// Its lasting background and its rate, each summed over the periods
+    /// with weights that fall by e every forecast step: their ratio is the
+    /// share of its traffic that no group carried over about the time a
+    /// forecast averages.
+    foreign: f64,
+    carried: f64,
 }
 
 /// The groups and path tags installed in the fabric.
@@ -1088,18 +1091,27 @@ impl Multipath {
             .collect();
         // A forecast is of the link's whole traffic, the groups' own
         // included (a forecast made while they were busy stays up for its
-        // interval after they went quiet): of a rise it sees coming, the
-        // share no group carried lately counts as background.
+        // step after they went quiet): of a rise it sees coming, the share
+        // no group carried over about a step counts as background.
+        let keep = (-self.config.rebalance.as_secs_f64()
+            / self
+                .config
+                .forecast_step
+                .as_secs_f64()
+                .max(f64::MIN_POSITIVE))
+        .exp();
         let mut background = Vec::with_capacity(edge_links.len());
         let mut measures = Vec::with_capacity(edge_links.len());
         for (i, l) in edge_links.iter().enumerate() {
             let (rate, m, b) = (measured[i], managed[i], before[i]);
             let unmanaged = (rate - m - lag * m.max(b.managed)).max(0.0);
             let lasting = unmanaged.min(b.unmanaged);
-            let foreign_share = if rate >= SHARE_MIN_LOAD * cap[i] {
-                (lasting / rate).min(1.0)
+            let foreign = keep * b.foreign + lasting;
+            let carried = keep * b.carried + rate;
+            let foreign_share = if carried > 0.0 {
+                foreign / carried
             } else {
-                b.foreign_share
+                0.0
             };
             let rise = (forecast[i] - rate).max(0.0);
             background.push(lasting + foreign_share * rise);
@@ -1116,7 +1128,8 @@ impl Multipath {
             measures.push(LinkMeasure {
                 managed: m,
                 unmanaged,
-                foreign_share,
+                foreign,
+                carried,
             });
         }
         self.link_measures = edge_links.into_iter().zip(measures).collect();
