@@ -83,7 +83,7 @@ pub fn render(stats: &ControllerStats, api_latency: &Histogram) -> String {
     metric(
         "edgeflow_sessions_failed_total",
         "counter",
-        "Switch sessions closed on an error or timeout.",
+        "Switch sessions the controller closed (an error, a timeout, a switch started over, replaced or refused).",
         stats.sessions_failed as f64,
     );
     metric(

@@ -161,7 +161,8 @@ pub struct ControllerStats {
     pub paths: usize,
     /// PACKET_INs received.
     pub packet_in: u64,
-    /// Switch sessions closed on a protocol error or timeout.
+    /// Switch sessions the controller closed: a protocol error or timeout, a
+    /// switch started over, replaced by its new connection, or refused.
     pub sessions_failed: u64,
     /// Switches refused because a switch with the same datapath id was
     /// connected and answering.

@@ -98,7 +98,8 @@ pub struct Counters {
     pub packet_in: u64,
     /// FLOW_MODs sent.
     pub flow_mods: u64,
-    /// Sessions closed because of a protocol error or timeout.
+    /// Sessions the controller closed: a protocol error or timeout, a
+    /// switch started over, replaced by its new connection, or refused.
     pub sessions_failed: u64,
     /// Switches refused because a switch with the same datapath id was
     /// connected and answering.
@@ -527,9 +528,11 @@ impl Controller {
                     messages += 1;
                     // A switch held in a contest for its datapath id speaks
                     // for nothing yet.
-                    let held = !self.contests.is_empty()
+                    let in_contest = !self.contests.is_empty()
                         && self.contests.values().any(|c| c.newcomer == conn);
-                    if let Some(dpid) = dpid.filter(|_| !held) {
+                    if in_contest {
+                        self.contest_message(conn, msg.body);
+                    } else if let Some(dpid) = dpid {
                         self.handle_message(dpid, msg, now, &mut out);
                     }
                 }
@@ -558,56 +561,54 @@ impl Controller {
         now: Instant,
         out: &mut Outbox,
     ) {
-        let connected = self.by_dpid.get(&dpid).copied().filter(|&old| old != conn);
-        if let Some(s) = connected.and_then(|old| self.sessions.get_mut(&old)) {
-            if s.is_ready() {
-                s.send(Message::EchoRequest(Vec::new()));
-                self.pending.extend(connected);
-                let contest = Contest {
-                    newcomer: conn,
-                    ports,
-                    probed: now,
-                    reads: s.reads(),
-                };
-                if let Some(earlier) = self.contests.insert(dpid, contest) {
-                    self.refuse(dpid, earlier.newcomer, now);
-                }
-                warn!(
-                    conn,
-                    dpid = format!("{dpid:016x}"),
-                    connected = connected,
-                    "a switch with this datapath id is connected already; probing it"
-                );
-                return;
-            }
+        let Some(old) = self.by_dpid.get(&dpid).copied().filter(|&old| old != conn) else {
+            return self.take_datapath(conn, dpid, ports, out);
+        };
+        if self.contests.contains_key(&dpid) {
+            // Yet another connection with this id while one is held: two
+            // switches besides the connected one claim it.
+            return self.refuse(dpid, conn, "another connection with it is held", now);
         }
-        self.take_datapath(conn, dpid, ports, out);
+        let Some(s) = self.sessions.get_mut(&old).filter(|s| s.is_ready()) else {
+            return self.take_datapath(conn, dpid, ports, out);
+        };
+        s.send(Message::EchoRequest(Vec::new()));
+        self.pending.push(old);
+        let contest = Contest {
+            newcomer: conn,
+            ports,
+            probed: now,
+            reads: s.reads(),
+        };
+        self.contests.insert(dpid, contest);
+        warn!(
+            conn,
+            dpid = format!("{dpid:016x}"),
+            connected = old,
+            "a switch with this datapath id is connected already; probing it"
+        );
     }
 
     /// Each held newcomer whose probe has run out: refused if the connected
     /// switch answered, else it replaces that one.
     fn settle_contests(&mut self, now: Instant) {
-        if self.contests.is_empty() {
-            return;
-        }
-        let due: Vec<u64> = self
+        let due: Vec<(u64, Contest)> = self
             .contests
-            .iter()
-            .filter(|(_, c)| now >= c.probed + DUPLICATE_PROBE)
-            .map(|(&dpid, _)| dpid)
+            .extract_if(|_, c| now >= c.probed + DUPLICATE_PROBE)
             .collect();
-        for dpid in due {
-            let Some(c) = self.contests.remove(&dpid) else {
-                continue;
-            };
+        for (dpid, c) in due {
             let answered = self
                 .by_dpid
                 .get(&dpid)
                 .and_then(|old| self.sessions.get(old))
-                .is_some_and(|s| s.reads() > c.reads);
+                .is_some_and(|s| s.is_ready() && s.reads() > c.reads);
+            let alive = self
+                .sessions
+                .get(&c.newcomer)
+                .is_some_and(Session::is_ready);
             if answered {
-                self.refuse(dpid, c.newcomer, now);
-            } else {
+                self.refuse(dpid, c.newcomer, "its connection answers", now);
+            } else if alive {
                 let mut out = self.outbox();
                 self.take_datapath(c.newcomer, dpid, c.ports, &mut out);
                 self.flush(out);
@@ -615,14 +616,28 @@ impl Controller {
         }
     }
 
-    /// Closes a newcomer that brought the datapath id of a switch that is
-    /// connected and answering.
-    fn refuse(&mut self, dpid: u64, conn: ConnId, now: Instant) {
+    /// A message from a held newcomer: its port changes are kept for when it
+    /// takes over; the rest waits for nothing.
+    fn contest_message(&mut self, conn: ConnId, msg: Message) {
+        let Message::PortStatus(ps) = msg else {
+            return;
+        };
+        if let Some(c) = self.contests.values_mut().find(|c| c.newcomer == conn) {
+            c.ports.retain(|p| p.port_no != ps.desc.port_no);
+            if ps.reason != ofp::PortReason::Delete {
+                c.ports.push(ps.desc);
+                c.ports.sort_by_key(|p| p.port_no);
+            }
+        }
+    }
+
+    /// Closes a newcomer that brought the datapath id of a connected switch,
+    /// saying `why` it cannot have it.
+    fn refuse(&mut self, dpid: u64, conn: ConnId, why: &str, now: Instant) {
         self.counters.duplicate_datapaths += 1;
-        let connected = self.by_dpid.get(&dpid).copied().unwrap_or_default();
         if let Some(s) = self.sessions.get_mut(&conn) {
             s.close(format!(
-                "a second switch with datapath id {dpid:016x}, which connection {connected} has and answers on"
+                "another switch has datapath id {dpid:016x} ({why}): refused"
             ));
             self.process_events(conn, now);
         }

@@ -405,12 +405,12 @@ impl Session {
             group_id: ofp::group::ALL,
             buckets: Vec::new(),
         }));
-        // Each table frames go through sends what it misses to the
-        // controller: in table 0 that is how a new flow is seen; in the later
-        // ones, a frame that came before the flows it needs (each switch
-        // applies its batch on its own: a path's egress may get the frame
-        // before its delivery flow), which the controller delivers, sending
-        // the flows again, where the switch would drop it. Table 0's flow and
+        // Every table that frames go through sends what it misses to the
+        // controller. In table 0 that is how a new flow is seen; in the
+        // later ones it is a frame that came before the flows it needs (each
+        // switch applies its batch on its own: a path's egress may get the
+        // frame before its delivery flow), which the switch would drop and
+        // the controller delivers. Table 0's flow and
         // the canary ask to be reported when removed: only someone else
         // clearing the switch's flows or groups removes them.
         for table_id in [0, multipath::DELIVERY_TABLE, multipath::SPREAD_TABLE] {
