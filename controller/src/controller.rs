@@ -13,7 +13,7 @@ use crate::dump::{self, Dumps};
 use crate::forecasting::Forecasts;
 use crate::forwarding::{Forwarding, ForwardingConfig};
 use crate::hosts::HostTable;
-use crate::multipath::LinkLoad;
+use crate::multipath::{self, LinkLoad};
 use crate::outbox::{Out, Outbox};
 use crate::placement::{PlacementError, Placements, StoredBatch};
 use crate::session::{Session, SessionConfig, SessionEvent, COOKIE_BASE, MULTIPART_REPLY_MORE};
@@ -25,7 +25,7 @@ use bytes::Bytes;
 use edgeflow_api::model;
 use edgeflow_proto::ofp::{
     self, ErrorMsg, ErrorType, FlowRemovedReason, Message, MultipartReply, MultipartReplyBody,
-    MultipartRequest, MultipartRequestBody, OfpMsg, PacketIn, Port, PortReason,
+    MultipartRequest, MultipartRequestBody, OfpMsg, Oxm, PacketIn, Port, PortReason,
 };
 use edgeflow_proto::packet::{PacketSummary, L3};
 use std::cell::RefCell;
@@ -830,6 +830,15 @@ impl Controller {
             dpid,
             port: in_port,
         };
+        if pi.table_id == multipath::SPREAD_TABLE {
+            let group = pi.match_.fields.iter().find_map(|f| match f {
+                Oxm::Metadata(id, None) => u32::try_from(*id).ok(),
+                _ => None,
+            });
+            if let (Some(m), Some(id)) = (self.forwarding.multipath(), group) {
+                m.restore_spreading(dpid, id, out);
+            }
+        }
         // The frame is parsed once, here, for discovery and forwarding alike.
         let Ok(pkt) = PacketSummary::parse(&pi.data) else {
             self.forwarding.stats.unparsable += 1;

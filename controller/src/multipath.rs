@@ -1232,6 +1232,15 @@ impl Multipath {
         path.is_some()
     }
 
+    /// A frame that group `id` of switch `src` sent to the spreading table
+    /// found no flow there: the group's spreading flows are sent again
+    /// (they were late, or lost).
+    pub fn restore_spreading(&self, src: u64, id: u32, out: &mut Outbox) {
+        if let Some((_, g)) = self.own(src).find(|(_, g)| g.id == id) {
+            g.spread(src, out);
+        }
+    }
+
     /// The groups, sorted by (ingress, egress), for the API.
     pub fn view(&self) -> Vec<GroupView> {
         self.groups

@@ -1395,11 +1395,13 @@ fn a_frame_ahead_of_its_delivery_flow_reaches_its_host() {
 #[test]
 fn a_frame_ahead_of_its_spreading_flows_reaches_its_host() {
     // The same at the ingress: the host pair's flow sends the frame to the
-    // spreading table before the group's spreading flows are there (they
-    // are on their way: the controller does not send them again).
-    frame_ahead_of_its_flows(1, |f| {
+    // spreading table before the group's spreading flows are there. Its
+    // PACKET_IN names the table and the group (the metadata): the group's
+    // spreading flows are sent again.
+    let (net, frame) = frame_ahead_of_its_flows(1, |f| {
         f.table == SPREAD_TABLE && f.cookie != session::COOKIE_BASE
     });
+    next_frame_finds_the_flows(net, frame);
 }
 
 /// Two sites rebalanced every 2 s and polled every 0.5 s, as

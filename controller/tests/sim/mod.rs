@@ -417,6 +417,9 @@ pub struct Net {
     /// the connections: the number of the write, the switch, the message.
     pub written: Vec<(usize, u64, Message)>,
     writes: usize,
+    /// The table and metadata of the frame the switch is forwarding, which
+    /// its PACKET_IN reports (the metadata when not zero, as Open vSwitch).
+    pipeline: (u8, u64),
 }
 
 impl Net {
@@ -438,6 +441,7 @@ impl Net {
             received: BTreeMap::new(),
             written: Vec::new(),
             writes: 0,
+            pipeline: (0, 0),
         };
         for (i, &(dpid, n)) in ports.iter().enumerate() {
             net.switches
@@ -796,9 +800,14 @@ impl Net {
                 buffer_id: ofp::NO_BUFFER,
                 total_len: frame.len() as u16,
                 reason: PacketInReason::NoMatch,
-                table_id: 0,
+                table_id: self.pipeline.0,
                 cookie: 0,
-                match_: ofp::Match::new().with(Oxm::InPort(in_port)),
+                match_: match self.pipeline.1 {
+                    0 => ofp::Match::new().with(Oxm::InPort(in_port)),
+                    m => ofp::Match::new()
+                        .with(Oxm::InPort(in_port))
+                        .with(Oxm::Metadata(m, None)),
+                },
                 data: frame.to_vec(),
             }),
         );
@@ -858,7 +867,9 @@ impl Net {
                 metadata = (metadata & !mask) | (value & mask);
             }
             let (actions, goto) = (flow.actions.clone(), flow.goto);
+            self.pipeline = (table, metadata);
             let (emitted, left) = self.apply_actions(dpid, in_port, &actions, &frame, hops);
+            self.pipeline = (0, 0);
             out.extend(emitted);
             match goto {
                 Some(t) if t > table => (table, frame) = (t, left),
