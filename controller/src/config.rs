@@ -4,7 +4,7 @@
 use crate::controller::ControllerConfig;
 use crate::discovery::DiscoveryConfig;
 use crate::forecasting::ForecastConfig;
-use crate::forwarding::ForwardingConfig;
+use crate::forwarding::{FloodLimit, ForwardingConfig};
 use crate::history::Retention;
 use crate::multipath::MultipathConfig;
 use crate::session::SessionConfig;
@@ -87,6 +87,11 @@ pub struct Config {
     /// thread (tens of microseconds on a virtual machine). It costs CPU:
     /// up to a whole core while switches send more often than this. 0: off.
     pub busy_poll_us: u64,
+    /// Frames for unknown hosts one host port may have flooded at once.
+    pub unknown_flood_burst: u32,
+    /// Frames for unknown hosts one host port may have flooded per second
+    /// after its burst.
+    pub unknown_flood_per_s: f64,
 }
 
 /// The speed of one switch port, for utilisation.
@@ -131,6 +136,8 @@ impl Default for Config {
             api_body_limit_bytes: 4 << 20,
             nodes: Vec::new(),
             busy_poll_us: 0,
+            unknown_flood_burst: 32,
+            unknown_flood_per_s: 16.0,
         }
     }
 }
@@ -232,6 +239,13 @@ impl Config {
         if self.busy_poll_us > 1_000_000 {
             return bad("busy_poll_us must be at most 1000000 (a second)");
         }
+        if self.unknown_flood_burst == 0
+            || !(self.unknown_flood_per_s.is_finite() && self.unknown_flood_per_s >= 0.0)
+        {
+            return bad(
+                "unknown_flood_burst must be at least 1 and unknown_flood_per_s a number of at least 0",
+            );
+        }
         let speed_ok = |m: f64| m.is_finite() && m > 0.0;
         if self.port_speed_mbps.is_some_and(|m| !speed_ok(m))
             || self.port_speeds.iter().any(|p| !speed_ok(p.mbps))
@@ -300,6 +314,10 @@ impl Config {
             },
             forwarding: ForwardingConfig {
                 idle_timeout: self.flow_idle_timeout_s,
+                unknown_flood: FloodLimit {
+                    burst: f64::from(self.unknown_flood_burst),
+                    per_s: self.unknown_flood_per_s,
+                },
                 multipath: self.multipath.then(|| MultipathConfig {
                     paths: self.multipath_paths,
                     rebalance: Duration::from_millis(self.rebalance_interval_ms),
@@ -350,6 +368,20 @@ mod tests {
         assert_eq!(c.listen.port(), 7000);
         assert_eq!(c.lldp_interval_ms, 250);
         assert_eq!(c.api_listen.port(), 8080);
+        let c: Config = toml::from_str(
+            "unknown_flood_burst = 4
+unknown_flood_per_s = 0.5
+",
+        )
+        .unwrap();
+        let limit = c.controller_config(b"k").unwrap().forwarding.unknown_flood;
+        assert_eq!(
+            limit,
+            FloodLimit {
+                burst: 4.0,
+                per_s: 0.5
+            }
+        );
     }
 
     #[test]
@@ -394,6 +426,18 @@ mod tests {
             },
             Config {
                 busy_poll_us: 1_000_001,
+                ..Config::default()
+            },
+            Config {
+                unknown_flood_burst: 0,
+                ..Config::default()
+            },
+            Config {
+                unknown_flood_per_s: f64::NAN,
+                ..Config::default()
+            },
+            Config {
+                unknown_flood_per_s: -1.0,
                 ..Config::default()
             },
         ] {

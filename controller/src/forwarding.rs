@@ -61,14 +61,28 @@ const FLAG_SEND_FLOW_REM: u16 = 1;
 /// The group bit of an Ethernet address, as a match mask.
 const GROUP_BIT: MacAddr = MacAddr([1, 0, 0, 0, 0, 0]);
 
-/// Frames for unknown hosts one host port may have flooded at once, and
-/// per second after that. Each costs a PACKET_OUT to every switch with
-/// hosts: a host sending to addresses nobody has, at line rate, would
-/// otherwise keep the controller writing to the whole fabric. Hosts that
-/// answer ARP are learned, so what this holds back is traffic no host would
-/// have taken.
-const UNKNOWN_FLOOD_BURST: f64 = 32.0;
-const UNKNOWN_FLOOD_RATE: f64 = 16.0;
+/// Frames for unknown hosts one host port may have flooded at once
+/// (`burst`), and per second after that (`per_s`). Each costs a PACKET_OUT
+/// to every switch with hosts: a host sending to addresses nobody has, at
+/// line rate, would otherwise keep the controller writing to the whole
+/// fabric. Hosts that answer ARP are learned, so what this holds back is
+/// traffic no host would have taken.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloodLimit {
+    /// Frames at once.
+    pub burst: f64,
+    /// Frames per second after the burst.
+    pub per_s: f64,
+}
+
+impl Default for FloodLimit {
+    fn default() -> Self {
+        FloodLimit {
+            burst: 32.0,
+            per_s: 16.0,
+        }
+    }
+}
 
 /// A token bucket: tokens left, and when it was last topped up.
 #[derive(Debug, Clone, Copy)]
@@ -78,10 +92,11 @@ struct Budget {
 }
 
 impl Budget {
-    /// Takes a token if there is one, after adding those earned since `at`.
-    fn take(&mut self, now: Instant) -> bool {
-        let earned = now.saturating_duration_since(self.at).as_secs_f64() * UNKNOWN_FLOOD_RATE;
-        self.tokens = (self.tokens + earned).min(UNKNOWN_FLOOD_BURST);
+    /// Takes a token if there is one, after adding those `limit` earned
+    /// since `at`.
+    fn take(&mut self, limit: FloodLimit, now: Instant) -> bool {
+        let earned = now.saturating_duration_since(self.at).as_secs_f64() * limit.per_s;
+        self.tokens = (self.tokens + earned).min(limit.burst);
         self.at = now;
         let ok = self.tokens >= 1.0;
         if ok {
@@ -98,6 +113,8 @@ pub struct ForwardingConfig {
     pub idle_timeout: u16,
     /// Weighted multipath between switches; None forwards each pair on one path.
     pub multipath: Option<MultipathConfig>,
+    /// Flooding of frames for unknown hosts, per host port.
+    pub unknown_flood: FloodLimit,
 }
 
 /// Where a hop sends a pair's traffic.
@@ -443,11 +460,12 @@ impl Forwarding {
         }
         let Some(dst_host) = hosts.get(&dst) else {
             if edge {
+                let limit = self.config.unknown_flood;
                 let budget = self.flood_budgets.entry(at).or_insert(Budget {
-                    tokens: UNKNOWN_FLOOD_BURST,
+                    tokens: limit.burst,
                     at: now,
                 });
-                if budget.take(now) {
+                if budget.take(limit, now) {
                     self.flood_unknown_unicast(dpid, in_port, &data, out);
                 } else {
                     self.stats.floods_limited += 1;

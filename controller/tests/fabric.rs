@@ -3,7 +3,7 @@
 mod sim;
 
 use edgeflow_algorithms::forecast::Forecast;
-use edgeflow_controller::forwarding::COOKIE_PATH;
+use edgeflow_controller::forwarding::{FloodLimit, COOKIE_PATH};
 use edgeflow_controller::multipath::{COOKIE_TAG, DELIVERY_TABLE, SPREAD_TABLE};
 use edgeflow_controller::placement::COOKIE_PLACEMENT;
 use edgeflow_controller::session;
@@ -164,6 +164,18 @@ fn a_host_port_floods_frames_for_unknown_hosts_at_a_bounded_rate() {
     let known = net.ip_frame(0, 1);
     net.host_sends(0, known);
     assert_eq!(net.hosts[1].inbox.len(), 2);
+    // The limit is a setting.
+    let mut net = fat_tree().with_config(|c| {
+        c.forwarding.unknown_flood = FloodLimit {
+            burst: 4.0,
+            per_s: 2.0,
+        }
+    });
+    net.start();
+    pingall(&mut net);
+    assert_eq!(spray(&mut net, 10), 4);
+    net.advance(Duration::from_secs(1));
+    assert_eq!(spray(&mut net, 10), 2);
 }
 
 /// `frame` with an 802.1Q tag of VLAN `vid` after its addresses.

@@ -50,6 +50,7 @@ pub fn config() -> ControllerConfig {
         forwarding: ForwardingConfig {
             idle_timeout: 60,
             multipath: Some(MultipathConfig::default()),
+            unknown_flood: Default::default(),
         },
         stats: StatsConfig {
             interval: Duration::from_secs(1),
