@@ -182,7 +182,8 @@ pub struct ControllerStats {
     /// PACKET_INs whose frame could not be parsed.
     pub unparsable: u64,
     /// Frames for unknown hosts not flooded: their host port sent more
-    /// than 16 a second (after a burst of 32).
+    /// than `unknown_flood_per_s` a second (after a burst of
+    /// `unknown_flood_burst`; 16 and 32 by default).
     pub floods_limited: u64,
     /// FLOW_MODs sent to switches.
     pub flow_mods: u64,
