@@ -138,11 +138,11 @@ def test_a_restarted_controller_takes_over(nets, edgeflow_factory):
         # the runs one or two of its 240 pings are lost (the session-9 build
         # too; see BENCHMARKS.md), so it is recorded; the second must be
         # lossless.
-        first = harness.pingall(net)
+        first_loss = harness.pingall(net)
         after = harness.pingall(net)
-        result.update(outage_ms=lost * 10, first_pingall_loss=first, pingall_after_loss=after)
+        result.update(outage_ms=lost * 10, first_pingall_loss=first_loss, pingall_after_loss=after)
         print("\n[edgeflow] restarted: outage %d ms; pingalls after lost %.1f%% and %.1f%%"
-              % (lost * 10, first, after))
+              % (lost * 10, first_loss, after))
         assert second[0].alive(), "the new edgeflow exited"
         assert lost * 10 <= MAX_RESTART_OUTAGE_MS, "outage %d ms" % (lost * 10)
         assert after == 0, "the second pingall after the restart lost %.1f%%" % after

@@ -16,7 +16,9 @@ use crate::hosts::HostTable;
 use crate::multipath::{self, LinkLoad};
 use crate::outbox::{Out, Outbox};
 use crate::placement::{PlacementError, Placements, StoredBatch};
-use crate::session::{Session, SessionConfig, SessionEvent, COOKIE_BASE, MULTIPART_REPLY_MORE};
+use crate::session::{
+    self, Session, SessionConfig, SessionEvent, COOKIE_BASE, MULTIPART_REPLY_MORE,
+};
 use crate::stats::{Monitor, PortRates, StatsConfig};
 use crate::timers::Timers;
 use crate::topology::{Link, PortRef, Topology};
@@ -77,7 +79,7 @@ const HOST_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
 /// the same id (a cloned VM, a copied configuration), which is refused;
 /// silence, a connection that died without closing, which the newcomer
 /// replaces.
-const DUPLICATE_PROBE: std::time::Duration = std::time::Duration::from_secs(1);
+const DUPLICATE_PROBE: Duration = Duration::from_secs(1);
 
 /// A switch that finished its handshake with the datapath id of a switch
 /// connected already, held apart while the other is probed.
@@ -623,11 +625,7 @@ impl Controller {
             return;
         };
         if let Some(c) = self.contests.values_mut().find(|c| c.newcomer == conn) {
-            c.ports.retain(|p| p.port_no != ps.desc.port_no);
-            if ps.reason != ofp::PortReason::Delete {
-                c.ports.push(ps.desc);
-                c.ports.sort_by_key(|p| p.port_no);
-            }
+            session::apply_port_status(&mut c.ports, ps);
         }
     }
 

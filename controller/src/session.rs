@@ -14,7 +14,7 @@ use bytes::{Bytes, BytesMut};
 use edgeflow_proto::ofp::{
     self, Action, ErrorMsg, ErrorType, FlowMod, FlowModCommand, GroupMod, GroupModCommand,
     GroupType, Hello, Instruction, Match, Message, MultipartReplyBody, MultipartRequest,
-    MultipartRequestBody, OfpMsg, Port, SwitchConfig, SwitchFeatures,
+    MultipartRequestBody, OfpMsg, Port, PortStatus, SwitchConfig, SwitchFeatures,
 };
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -36,6 +36,15 @@ pub const COOKIE_BASE: u64 = 0x0100_0000_0000_0000;
 pub const CANARY_GROUP: u32 = ofp::group::MAX;
 /// A table no frame is sent to, holding the canary's flow.
 pub const CANARY_TABLE: u8 = 3;
+
+/// `ports` as a PORT_STATUS leaves them: the port's newest description, or
+/// none once it was deleted.
+pub fn apply_port_status(ports: &mut Vec<Port>, ps: PortStatus) {
+    ports.retain(|p| p.port_no != ps.desc.port_no);
+    if ps.reason != ofp::PortReason::Delete {
+        ports.push(ps.desc);
+    }
+}
 
 /// Timing of the keepalive.
 #[derive(Debug, Clone, Copy)]
@@ -410,9 +419,9 @@ impl Session {
         // later ones it is a frame that came before the flows it needs (each
         // switch applies its batch on its own: a path's egress may get the
         // frame before its delivery flow), which the switch would drop and
-        // the controller delivers. Table 0's flow and
-        // the canary ask to be reported when removed: only someone else
-        // clearing the switch's flows or groups removes them.
+        // the controller delivers. Table 0's flow and the canary ask to be
+        // reported when removed: only someone else clearing the switch's
+        // flows or groups removes them.
         for table_id in [0, multipath::DELIVERY_TABLE, multipath::SPREAD_TABLE] {
             let report = if table_id == 0 {
                 ofp::flow_flags::SEND_FLOW_REM
@@ -465,13 +474,8 @@ impl Session {
                 }
             }
             Message::BarrierReply if msg.xid == barrier_xid => barrier_done = true,
-            Message::PortStatus(ps) => {
-                // A change during the handshake: keep the newest description.
-                ports.retain(|p| p.port_no != ps.desc.port_no);
-                if ps.reason != ofp::PortReason::Delete {
-                    ports.push(ps.desc);
-                }
-            }
+            // A change during the handshake: keep the newest description.
+            Message::PortStatus(ps) => apply_port_status(&mut ports, ps),
             Message::Error(e) => {
                 return self.close(format!("switch refused the handshake configuration: {e:?}"))
             }
