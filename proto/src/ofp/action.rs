@@ -2,7 +2,7 @@
 //! experimenter and unknown actions keep their raw bytes.
 
 use super::oxm::Oxm;
-use super::wire::{emit_into, hex, pad8, parse_item, Reader, Result, TlvItem, Writer};
+use super::wire::{emit_into, hex, pad8, parse_item, Fixed, Reader, Result, TlvItem, Writer};
 use super::DecodeError;
 
 /// OFPAT_* action type numbers.
@@ -223,10 +223,7 @@ impl TlvItem for Action {
     fn write_body(&self, w: &mut Writer) {
         use Action::*;
         match self {
-            Output { port, max_len } => {
-                w.u32(*port);
-                w.u16(*max_len);
-            }
+            Output { port, max_len } => w.put(Fixed::<6>::new().u32(*port).u16(*max_len).done()),
             SetMplsTtl(v) | SetNwTtl(v) => w.u8(*v),
             PushVlan(e) | PushMpls(e) | PopMpls(e) | PushPbb(e) => w.u16(*e),
             SetQueue(v) | Group(v) => w.u32(*v),

@@ -4,7 +4,7 @@ use super::action::Action;
 use super::instruction::Instruction;
 use super::oxm::Match;
 use super::wire::{
-    enum_with_unknown, hex, list_len, parse_list, write_list, Reader, Result, Writer,
+    enum_with_unknown, hex, list_len, parse_list, write_list, Fixed, Reader, Result, Writer,
 };
 use super::DecodeError;
 
@@ -117,13 +117,15 @@ impl PacketOut {
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
-        w.u32(self.buffer_id);
-        w.u32(self.in_port);
-        let len = w.len16_placeholder();
-        w.zeros(6);
+        let start = w.pos();
+        let mut fixed = Fixed::<16>::new();
+        // The actions' length and the padding are zeros until patched below.
+        fixed.u32(self.buffer_id).u32(self.in_port).zeros(8);
+        w.put(fixed.done());
         let actions = w.pos();
         write_list(&self.actions, w);
-        w.patch_len16(len, actions);
+        // The actions' length follows buffer_id and in_port.
+        w.patch_len16(start + 8, actions);
         w.put(&self.data);
     }
 }
@@ -248,18 +250,21 @@ impl FlowMod {
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
-        w.u64(self.cookie);
-        w.u64(self.cookie_mask);
-        w.u8(self.table_id);
-        w.u8(self.command.into());
-        w.u16(self.idle_timeout);
-        w.u16(self.hard_timeout);
-        w.u16(self.priority);
-        w.u32(self.buffer_id);
-        w.u32(self.out_port);
-        w.u32(self.out_group);
-        w.u16(self.flags);
-        w.zeros(2);
+        let mut fixed = Fixed::<40>::new();
+        fixed
+            .u64(self.cookie)
+            .u64(self.cookie_mask)
+            .u8(self.table_id)
+            .u8(self.command.into())
+            .u16(self.idle_timeout)
+            .u16(self.hard_timeout)
+            .u16(self.priority)
+            .u32(self.buffer_id)
+            .u32(self.out_port)
+            .u32(self.out_group)
+            .u16(self.flags)
+            .zeros(2);
+        w.put(fixed.done());
         self.match_.write(w);
         write_list(&self.instructions, w);
     }

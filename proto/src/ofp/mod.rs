@@ -57,7 +57,7 @@ pub use switch::{
     TableMod,
 };
 
-use wire::{hex, Reader, Writer};
+use wire::{hex, Fixed, Reader, Writer};
 
 /// The OpenFlow version this codec speaks (1.3).
 pub const OFP_VERSION: u8 = 4;
@@ -453,12 +453,16 @@ impl OfpMsg {
     pub fn emit_to(&self, out: &mut bytes::BytesMut) -> usize {
         let start = out.len();
         let mut w = Writer::new(out);
-        w.u8(self.version());
-        w.u8(self.body.msg_type());
-        let len = w.len16_placeholder();
-        w.u32(self.xid);
+        // The header; its length (at 2) is patched once the body is written.
+        let mut header = Fixed::<8>::new();
+        header
+            .u8(self.version())
+            .u8(self.body.msg_type())
+            .zeros(2)
+            .u32(self.xid);
+        w.put(header.done());
         self.body.write(&mut w);
-        w.patch_len16(len, start);
+        w.patch_len16(start + 2, start);
         let written = w.pos() - start;
         debug_assert_eq!(
             written,

@@ -5,7 +5,7 @@
 //! `OXM_FIELDS` all follow from it. Other classes (NXM, experimenter) and
 //! unknown basic fields stay raw and round-trip byte-exact.
 
-use super::wire::{emit_into, hex, pad8, Reader, Result, Writer};
+use super::wire::{emit_into, hex, pad8, Fixed, Reader, Result, Writer};
 use super::DecodeError;
 use crate::MacAddr;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -483,13 +483,13 @@ impl Match {
 
     pub(crate) fn write(&self, w: &mut Writer) {
         let start = w.pos();
-        w.u16(OFPMT_OXM);
-        let len = w.len16_placeholder();
+        // Type and a length placeholder, patched once the fields are written.
+        w.put(Fixed::<4>::new().u16(OFPMT_OXM).zeros(2).done());
         for f in &self.fields {
             f.write(w);
         }
         // The length excludes the padding.
-        w.patch_len16(len, start);
+        w.patch_len16(start + 2, start);
         w.pad_to8_from(start);
     }
 }

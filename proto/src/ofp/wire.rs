@@ -156,14 +156,7 @@ impl<'a> Writer<'a> {
         self.zeros(pad8(written) - written);
     }
 
-    /// Writes a u16 length placeholder; returns where, for [`Writer::patch_len16`].
-    pub(crate) fn len16_placeholder(&mut self) -> usize {
-        let at = self.pos();
-        self.u16(0);
-        at
-    }
-
-    /// Writes, at a placeholder's position `at`, the bytes written since `from`.
+    /// Writes, at `at` (two bytes left for it), the bytes written since `from`.
     pub(crate) fn patch_len16(&mut self, at: usize, from: usize) {
         let len = len16(self.pos() - from);
         self.buf[at..at + 2].copy_from_slice(&len.to_be_bytes());
@@ -194,6 +187,54 @@ impl<'a> Writer<'a> {
         let s = truncate_at_boundary(s, n);
         self.put(s.as_bytes());
         self.zeros(n - s.len());
+    }
+}
+
+/// A fixed-size part of a message (a header, a fixed body) assembled in
+/// place and written with one [`Writer::put`]: one capacity check instead of
+/// one per field. Fields are appended in wire order; with everything inlined
+/// the positions are constants and the bounds checks fold away.
+pub(crate) struct Fixed<const N: usize> {
+    b: [u8; N],
+    at: usize,
+}
+
+impl<const N: usize> Fixed<N> {
+    pub(crate) fn new() -> Self {
+        Fixed { b: [0; N], at: 0 }
+    }
+
+    fn bytes<const M: usize>(&mut self, v: [u8; M]) -> &mut Self {
+        self.b[self.at..self.at + M].copy_from_slice(&v);
+        self.at += M;
+        self
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes([v])
+    }
+
+    pub(crate) fn u16(&mut self, v: u16) -> &mut Self {
+        self.bytes(v.to_be_bytes())
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(v.to_be_bytes())
+    }
+
+    pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(v.to_be_bytes())
+    }
+
+    pub(crate) fn zeros(&mut self, n: usize) -> &mut Self {
+        self.at += n;
+        self
+    }
+
+    /// The assembled bytes; every one of them must have been written.
+    pub(crate) fn done(&self) -> &[u8; N] {
+        debug_assert_eq!(self.at, N, "a fixed part left unfilled");
+        &self.b
     }
 }
 
@@ -277,11 +318,11 @@ pub(crate) trait TlvItem: Sized {
     /// Writes header, body and zero padding up to `buffer_len()`.
     fn write(&self, w: &mut Writer) {
         let start = w.pos();
-        w.u16(self.typ());
-        let len = w.len16_placeholder();
+        // Type and a length placeholder, patched once the body is written.
+        w.put(Fixed::<4>::new().u16(self.typ()).zeros(2).done());
         self.write_body(w);
         w.pad_to8_from(start);
-        w.patch_len16(len, start);
+        w.patch_len16(start + 2, start);
         debug_assert_eq!(w.pos() - start, self.buffer_len());
     }
 
