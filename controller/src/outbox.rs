@@ -17,6 +17,8 @@
 
 use bytes::Bytes;
 use edgeflow_proto::ofp::Message;
+use std::iter::Peekable;
+use std::vec::Drain;
 
 /// A message for a switch: built by the policy, or encoded once and sent
 /// as it is (its transaction id is replaced when it is sent).
@@ -63,8 +65,8 @@ impl Outbox {
     /// buffers, for the next step.
     pub fn finish(
         &mut self,
-        mut batch: impl FnMut(u64, &mut dyn Iterator<Item = Out>),
-    ) -> std::vec::Drain<'_, (u64, Message)> {
+        mut batch: impl FnMut(u64, &mut Batch<'_, '_>),
+    ) -> Drain<'_, (u64, Message)> {
         // Frames wait only for flow changes on other switches: with changes
         // on one switch at most, its frames (with none, every frame) go out
         // in batches, as one connection keeps its order.
@@ -82,9 +84,11 @@ impl Outbox {
             self.items.sort_by_key(|&(dpid, _)| dpid);
         }
         let mut items = self.items.drain(..).peekable();
-        while let Some((dpid, first)) = items.next() {
-            let rest = std::iter::from_fn(|| items.next_if(|(d, _)| *d == dpid).map(|(_, o)| o));
-            let mut msgs = std::iter::once(first).chain(rest);
+        while let Some(&(dpid, _)) = items.peek() {
+            let mut msgs = Batch {
+                dpid,
+                items: &mut items,
+            };
             batch(dpid, &mut msgs);
             // What the callback left (a switch gone) is dropped whole, never
             // handed over again as a batch of its own.
@@ -94,6 +98,22 @@ impl Outbox {
         // A burst (a fabric rerouted) leaves no lasting peak behind.
         self.items.shrink_to(SPARE_ITEMS);
         self.after_flows.drain(..)
+    }
+}
+
+/// One switch's messages, in the order pushed, as [`Outbox::finish`] hands
+/// them out (a concrete iterator, so that the sending inlines).
+pub struct Batch<'b, 'a> {
+    dpid: u64,
+    items: &'b mut Peekable<Drain<'a, (u64, Out)>>,
+}
+
+impl Iterator for Batch<'_, '_> {
+    type Item = Out;
+
+    fn next(&mut self) -> Option<Out> {
+        let dpid = self.dpid;
+        self.items.next_if(|&(d, _)| d == dpid).map(|(_, o)| o)
     }
 }
 
