@@ -17,10 +17,12 @@
       "largest": the largest random regular fabric discovered; "none": skip),
       with multipath on (the default) and with multipath = false.
 
-  benches/peers/run.py latency [--counts 1,4,16] [--busy-poll-us 50]
+  benches/peers/run.py latency [--counts 1,4,16] [--busy-poll-us 50] [--rounds 1]
       PACKET_IN latency at window 1 as the number of switches grows: the
       floor (ceiling --flow-mod), edgeflow as configured by default, edgeflow
-      with busy_poll_us, and ovs-testcontroller.
+      with busy_poll_us (0: left out), and ovs-testcontroller; with --rounds
+      N they take turns N times and the medians and ranges of edgeflow's p99
+      over the floor's and ovs-testcontroller's follow.
 
 Options for trying it beside other runs: --ports OF,API (default 16653,18080)
 and --edgeflow PATH (default target/release/edgeflow).
@@ -179,25 +181,44 @@ def run_peers(args, workdir):
 
 def run_latency(args, workdir):
     """Window-1 latency at each switch count, every controller fresh for
-    each run."""
+    each run; with --rounds N the controllers take turns N times and the
+    medians of edgeflow's p99 over the others' follow."""
     wanted = {"ceiling --flow-mod", "edgeflow", "ovs-testcontroller"}
     controllers = [c for c in peers(workdir) if c.name in wanted]
-    busy = edgeflow(workdir, "busy_poll_us = %d\n" % args.busy_poll_us)
-    busy.name = "edgeflow, busy_poll_us = %d" % args.busy_poll_us
-    controllers.insert(2, busy)
+    if args.busy_poll_us:
+        busy = edgeflow(workdir, "busy_poll_us = %d\n" % args.busy_poll_us)
+        busy.name = "edgeflow, busy_poll_us = %d" % args.busy_poll_us
+        controllers.insert(2, busy)
     print("window 1, 16 hosts per switch, %.0f s counted each\n" % args.duration)
     print("| switches | controller | answered/s | controller CPU | latency p50 | p99 | p99.9 "
           "| emulator ns/answer |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    ratios = {}
     for n in (int(x) for x in args.counts.split(",")):
-        for c in controllers:
-            with c:
-                r = bench(c.proc.pid, "--switches", n, "--window", 1,
-                          "--duration", args.duration, "--label", c.name)
-            lat = r["latency_us"]
-            print("| %d | %s | %s | %.0f %% | %.1f µs | %.1f µs | %.1f µs | %.0f |" % (
-                n, c.name, fmt_rate(r["answered_per_s"]), 100 * (r["controller_cores"] or 0),
-                lat["p50"], lat["p99"], lat["p999"], r["emulator_cpu_ns_per_answer"] or 0))
+        for _ in range(args.rounds):
+            p99 = {}
+            for c in controllers:
+                with c:
+                    r = bench(c.proc.pid, "--switches", n, "--window", 1,
+                              "--duration", args.duration, "--label", c.name)
+                lat = r["latency_us"]
+                p99[c.name] = lat["p99"]
+                print("| %d | %s | %s | %.0f %% | %.1f µs | %.1f µs | %.1f µs | %.0f |" % (
+                    n, c.name, fmt_rate(r["answered_per_s"]),
+                    100 * (r["controller_cores"] or 0), lat["p50"], lat["p99"], lat["p999"],
+                    r["emulator_cpu_ns_per_answer"] or 0), flush=True)
+            for other in ("ovs-testcontroller", "ceiling --flow-mod"):
+                ratios.setdefault((n, other), []).append(p99["edgeflow"] / p99[other])
+            ratios.setdefault((n, "floor over ovs-testcontroller"), []).append(
+                p99["ceiling --flow-mod"] / p99["ovs-testcontroller"])
+    if args.rounds > 1:
+        print("\n| switches | p99 ratio | rounds | median | range | rounds at most 0.5 |")
+        print("|---:|---|---:|---:|---:|---:|")
+        for (n, what), rs in ratios.items():
+            name = what if what.startswith("floor") else "edgeflow over " + what
+            print("| %d | %s | %d | %.2f | %.2f-%.2f | %d |" % (
+                n, name, len(rs), statistics.median(rs), min(rs), max(rs),
+                sum(r <= 0.5 for r in rs)))
 
 
 def run_setups(args, workdir, topology):
@@ -308,7 +329,9 @@ def main():
     p.add_argument("--counts", default="1,4,16",
                    help="latency: switch counts")
     p.add_argument("--busy-poll-us", type=int, default=50,
-                   help="latency: busy_poll_us of the second edgeflow")
+                   help="latency: busy_poll_us of the second edgeflow (0: no second one)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="latency: turns each controller takes at each count")
     p.add_argument("--ports", default="16653,18080")
     p.add_argument("--edgeflow", default=EDGEFLOW)
     p.add_argument("--no-build", action="store_true")
