@@ -134,18 +134,18 @@ def test_a_restarted_controller_takes_over(nets, edgeflow_factory):
         lost = ping_through(net, restart)
         time.sleep(1)
         # The first pingall sets up all 120 pairs' paths at once (the hosts'
-        # ARP caches are warm, so every host sends at once): in about half
-        # the runs one or two of its 240 pings are lost (the session-9 build
-        # too; see BENCHMARKS.md), so it is recorded; the second must be
-        # lossless.
-        first_loss = harness.pingall(net)
+        # ARP caches are warm, so every host sends at once). When the new
+        # process took its predecessor's group ids, one or two of its 240
+        # pings were lost in about half the runs: Open vSwitch continued
+        # them into the old groups' cached recirculation state (see
+        # MultipathConfig::first_group_id).
         after = harness.pingall(net)
-        result.update(outage_ms=lost * 10, first_pingall_loss=first_loss, pingall_after_loss=after)
-        print("\n[edgeflow] restarted: outage %d ms; pingalls after lost %.1f%% and %.1f%%"
-              % (lost * 10, first_loss, after))
+        result.update(outage_ms=lost * 10, pingall_after_loss=after)
+        print("\n[edgeflow] restarted: outage %d ms; pingall after lost %.1f%%"
+              % (lost * 10, after))
         assert second[0].alive(), "the new edgeflow exited"
         assert lost * 10 <= MAX_RESTART_OUTAGE_MS, "outage %d ms" % (lost * 10)
-        assert after == 0, "the second pingall after the restart lost %.1f%%" % after
+        assert after == 0, "the pingall after the restart lost %.1f%%" % after
     finally:
         harness.record("failover.jsonl", result)
 

@@ -12,6 +12,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
+/// The highest first group id drawn at a start: half the id space stays
+/// above it.
+const GROUP_IDS_FROM: u32 = edgeflow_proto::ofp::group::MAX / 2;
+
 /// mimalloc instead of glibc's malloc: handling a PACKET_IN allocates a few
 /// small buffers (the frame, matches, actions), and glibc's malloc and free
 /// took a fifth of the controller's time under load.
@@ -192,7 +196,11 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     cfg.validate()?;
     let store = Arc::new(Store::open(&cfg.state)?);
     let stored_key = store.lldp_key(|| rand::random::<[u8; 32]>().to_vec())?;
-    let controller_config = cfg.controller_config(&stored_key)?;
+    let mut controller_config = cfg.controller_config(&stored_key)?;
+    if let Some(mp) = &mut controller_config.forwarding.multipath {
+        // Not the group ids of the instance before (see the field's doc).
+        mp.first_group_id = rand::random_range(1..=GROUP_IDS_FROM);
+    }
     let mut controller = Controller::new(controller_config);
     restore_records(&mut controller, &store, &cfg)?;
     let api_config = cfg.api_config(std::env::var("EDGEFLOW_API_TOKEN").ok());

@@ -148,6 +148,15 @@ pub struct MultipathConfig {
     /// The forecasts' step: a link's foreign share (how much of a forecast
     /// rise counts as background) is measured over about as long.
     pub forecast_step: Duration,
+    /// The first group id this instance takes (ids then count up, and are
+    /// not reused until they run out). Open vSwitch keeps a select group's
+    /// recirculation state, and the datapath flows that continue from it,
+    /// for seconds after the group is deleted, and shares that state between
+    /// translations that are alike: a restarted controller that took its
+    /// predecessor's ids again (the same group, the same metadata) had new
+    /// pairs' frames continue into the old state's cached drops. `edgeflow
+    /// run` draws it at random at each start.
+    pub first_group_id: u32,
 }
 
 impl Default for MultipathConfig {
@@ -159,6 +168,7 @@ impl Default for MultipathConfig {
             bucket_total: 100,
             min_gain: 0.1,
             forecast_step: Duration::from_secs(300),
+            first_group_id: 1,
         }
     }
 }
@@ -469,9 +479,10 @@ struct Pool {
 }
 
 impl Pool {
-    fn new(max: u32, fresh_first: bool) -> Pool {
+    /// Numbers from `first` to `max`.
+    fn new(first: u32, max: u32, fresh_first: bool) -> Pool {
         Pool {
-            next: 1,
+            next: first,
             max,
             free: VecDeque::new(),
             fresh_first,
@@ -589,8 +600,8 @@ impl Multipath {
         Multipath {
             config,
             groups: BTreeMap::new(),
-            tags: Pool::new(MAX_TAG, false),
-            group_ids: Pool::new(session::CANARY_GROUP - 1, true),
+            tags: Pool::new(1, MAX_TAG, false),
+            group_ids: Pool::new(config.first_group_id, session::CANARY_GROUP - 1, true),
             next_rebalance: None,
             version: 0,
             planned: BTreeMap::new(),
