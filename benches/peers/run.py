@@ -22,7 +22,8 @@
       floor (ceiling --flow-mod), edgeflow as configured by default, edgeflow
       with busy_poll_us (0: left out), and ovs-testcontroller; with --rounds
       N they take turns N times and the medians and ranges of edgeflow's p99
-      over the floor's and ovs-testcontroller's follow.
+      over the floor's and ovs-testcontroller's, and of the floor's over
+      ovs-testcontroller's, follow.
 
 Options for trying it beside other runs: --ports OF,API (default 16653,18080)
 and --edgeflow PATH (default target/release/edgeflow).
@@ -331,11 +332,13 @@ def main():
     p.add_argument("--busy-poll-us", type=int, default=50,
                    help="latency: busy_poll_us of the second edgeflow (0: no second one)")
     p.add_argument("--rounds", type=int, default=1,
-                   help="latency: turns each controller takes at each count")
+                   help="latency: turns each controller takes at each count (at least 1)")
     p.add_argument("--ports", default="16653,18080")
     p.add_argument("--edgeflow", default=EDGEFLOW)
     p.add_argument("--no-build", action="store_true")
     args = p.parse_args()
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     of_port, api_port = (int(x) for x in args.ports.split(","))
     OF_ADDR = ("127.0.0.1", of_port)
     API = "127.0.0.1:%d" % api_port

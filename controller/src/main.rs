@@ -12,9 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tracing::{error, info, warn};
 
-/// The highest first group id drawn at a start: half the id space stays
+/// The largest first group id drawn at a start: half the id space stays
 /// above it.
-const GROUP_IDS_FROM: u32 = edgeflow_proto::ofp::group::MAX / 2;
+const MAX_FIRST_GROUP_ID: u32 = edgeflow_proto::ofp::group::MAX / 2;
 
 /// mimalloc instead of glibc's malloc: handling a PACKET_IN allocates a few
 /// small buffers (the frame, matches, actions), and glibc's malloc and free
@@ -199,7 +199,7 @@ fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let mut controller_config = cfg.controller_config(&stored_key)?;
     if let Some(mp) = &mut controller_config.forwarding.multipath {
         // Not the group ids of the instance before (see the field's doc).
-        mp.first_group_id = rand::random_range(1..=GROUP_IDS_FROM);
+        mp.first_group_id = rand::random_range(1..=MAX_FIRST_GROUP_ID);
     }
     let mut controller = Controller::new(controller_config);
     restore_records(&mut controller, &store, &cfg)?;

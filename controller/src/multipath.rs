@@ -149,7 +149,7 @@ pub struct MultipathConfig {
     /// rise counts as background) is measured over about as long.
     pub forecast_step: Duration,
     /// The first group id this instance takes (ids then count up, and are
-    /// not reused until they run out). Open vSwitch keeps a select group's
+    /// not reused until the id space runs out; at most `CANARY_GROUP - 1`). Open vSwitch keeps a select group's
     /// recirculation state, and the datapath flows that continue from it,
     /// for seconds after the group is deleted, and shares that state between
     /// translations that are alike: a restarted controller that took its
@@ -464,7 +464,7 @@ impl Group {
     }
 }
 
-/// Numbers handed out from 1 to a maximum, and taken back for reuse, oldest
+/// Numbers handed out from a first one to a maximum, and taken back for reuse, oldest
 /// returned first: a tag just freed (its flows' deletes perhaps still on
 /// their way to the switches) is the last to be used again. With
 /// `fresh_first` (group ids, of which there are billions) numbers never used
@@ -601,7 +601,13 @@ impl Multipath {
             config,
             groups: BTreeMap::new(),
             tags: Pool::new(1, MAX_TAG, false),
-            group_ids: Pool::new(config.first_group_id, session::CANARY_GROUP - 1, true),
+            // Not 0: the spreading table matches a group's id in the metadata,
+            // which is 0 in a frame until a flow writes it.
+            group_ids: Pool::new(
+                config.first_group_id.max(1),
+                session::CANARY_GROUP - 1,
+                true,
+            ),
             next_rebalance: None,
             version: 0,
             planned: BTreeMap::new(),

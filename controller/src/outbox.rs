@@ -121,10 +121,11 @@ impl Iterator for Batch<'_, '_> {
 mod tests {
     use super::*;
 
-    type Batch = (u64, Vec<Out>);
+    /// A switch's batch as handed out.
+    type Handed = (u64, Vec<Out>);
 
     /// The batches and the frames that wait.
-    fn finish(o: &mut Outbox) -> (Vec<Batch>, Vec<(u64, Message)>) {
+    fn finish(o: &mut Outbox) -> (Vec<Handed>, Vec<(u64, Message)>) {
         let mut batches = Vec::new();
         let after = o
             .finish(|dpid, msgs| batches.push((dpid, msgs.collect())))
