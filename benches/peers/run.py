@@ -21,7 +21,8 @@
       PACKET_IN latency at window 1 as the number of switches grows: the
       floor (ceiling --flow-mod), edgeflow as configured by default, edgeflow
       with busy_poll_us (0: left out), and ovs-testcontroller; with --rounds
-      N they take turns N times and the medians and ranges of edgeflow's p99
+      N they take turns N times (each round starting with the next one) and
+      the medians and ranges of edgeflow's p99
       over the floor's and ovs-testcontroller's, and of the floor's over
       ovs-testcontroller's, follow.
 
@@ -182,8 +183,9 @@ def run_peers(args, workdir):
 
 def run_latency(args, workdir):
     """Window-1 latency at each switch count, every controller fresh for
-    each run; with --rounds N the controllers take turns N times and the
-    medians of edgeflow's p99 over the others' follow."""
+    each run; with --rounds N the controllers take turns N times, each
+    round starting with the next one, and the medians of edgeflow's p99
+    over the others' follow."""
     wanted = {"ceiling --flow-mod", "edgeflow", "ovs-testcontroller"}
     controllers = [c for c in peers(workdir) if c.name in wanted]
     if args.busy_poll_us:
@@ -196,9 +198,12 @@ def run_latency(args, workdir):
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     ratios = {}
     for n in (int(x) for x in args.counts.split(",")):
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
             p99 = {}
-            for c in controllers:
+            # Each round starts with the next controller, so that none always
+            # runs first (or last) as the machine warms or gets busier.
+            k = r % len(controllers)
+            for c in controllers[k:] + controllers[:k]:
                 with c:
                     r = bench(c.proc.pid, "--switches", n, "--window", 1,
                               "--duration", args.duration, "--label", c.name)
