@@ -21,10 +21,10 @@
       PACKET_IN latency at window 1 as the number of switches grows: the
       floor (ceiling --flow-mod), edgeflow as configured by default, edgeflow
       with busy_poll_us (0: left out), and ovs-testcontroller; with --rounds
-      N they take turns N times (each round starting with the next one) and
-      the medians and ranges of edgeflow's p99
-      over the floor's and ovs-testcontroller's, and of the floor's over
-      ovs-testcontroller's, follow.
+      N they take turns N times (each round starting with the next one),
+      and the medians and ranges of edgeflow's p99 over the floor's and
+      ovs-testcontroller's, and of the floor's over ovs-testcontroller's,
+      follow.
 
 Options for trying it beside other runs: --ports OF,API (default 16653,18080)
 and --edgeflow PATH (default target/release/edgeflow).
