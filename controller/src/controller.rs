@@ -27,7 +27,7 @@ use bytes::Bytes;
 use edgeflow_api::model;
 use edgeflow_proto::ofp::{
     self, ErrorMsg, ErrorType, FlowRemovedReason, Message, MultipartReply, MultipartReplyBody,
-    MultipartRequest, MultipartRequestBody, OfpMsg, Oxm, PacketIn, Port, PortReason,
+    MultipartRequest, MultipartRequestBody, OfpMsg, PacketIn, Port, PortReason,
 };
 use edgeflow_proto::packet::{PacketSummary, L3};
 use std::cell::RefCell;
@@ -87,8 +87,8 @@ const DUPLICATE_PROBE: Duration = Duration::from_secs(1);
 struct Contest {
     newcomer: ConnId,
     ports: Vec<Port>,
-    /// When the connected switch was probed.
-    probed: Instant,
+    /// When the connected switch's probe runs out.
+    deadline: Instant,
     /// Its reads then ([`Session::reads`]): one more is its answer.
     reads: u64,
 }
@@ -433,7 +433,7 @@ impl Controller {
             .chain(self.monitor.poll_timeout())
             .chain(self.forwarding.multipath().and_then(|m| m.poll_timeout()))
             .chain(self.dumps.poll_timeout())
-            .chain(self.contests.values().map(|c| c.probed + DUPLICATE_PROBE))
+            .chain(self.contests.values().map(|c| c.deadline))
             .min()
     }
 
@@ -579,7 +579,7 @@ impl Controller {
         let contest = Contest {
             newcomer: conn,
             ports,
-            probed: now,
+            deadline: now + DUPLICATE_PROBE,
             reads: s.reads(),
         };
         self.contests.insert(dpid, contest);
@@ -594,10 +594,7 @@ impl Controller {
     /// Each held newcomer whose probe has run out: refused if the connected
     /// switch answered, else it replaces that one.
     fn settle_contests(&mut self, now: Instant) {
-        let due: Vec<(u64, Contest)> = self
-            .contests
-            .extract_if(|_, c| now >= c.probed + DUPLICATE_PROBE)
-            .collect();
+        let due: Vec<(u64, Contest)> = self.contests.extract_if(|_, c| now >= c.deadline).collect();
         for (dpid, c) in due {
             let answered = self
                 .by_dpid
@@ -829,10 +826,7 @@ impl Controller {
             port: in_port,
         };
         if pi.table_id == multipath::SPREAD_TABLE {
-            let group = pi.match_.fields.iter().find_map(|f| match f {
-                Oxm::Metadata(id, None) => u32::try_from(*id).ok(),
-                _ => None,
-            });
+            let group = pi.match_.metadata().and_then(|m| u32::try_from(m).ok());
             if let (Some(m), Some(id)) = (self.forwarding.multipath(), group) {
                 m.restore_spreading(dpid, id, out);
             }

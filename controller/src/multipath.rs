@@ -149,13 +149,14 @@ pub struct MultipathConfig {
     /// rise counts as background) is measured over about as long.
     pub forecast_step: Duration,
     /// The first group id this instance takes (ids then count up, and are
-    /// not reused until the id space runs out; at most `CANARY_GROUP - 1`). Open vSwitch keeps a select group's
-    /// recirculation state, and the datapath flows that continue from it,
-    /// for seconds after the group is deleted, and shares that state between
-    /// translations that are alike: a restarted controller that took its
-    /// predecessor's ids again (the same group, the same metadata) had new
-    /// pairs' frames continue into the old state's cached drops. `edgeflow
-    /// run` draws it at random at each start.
+    /// not reused until the id space runs out; at most `CANARY_GROUP - 1`).
+    /// Open vSwitch keeps a select group's recirculation state, and the
+    /// datapath flows that continue from it, for seconds after the group is
+    /// deleted, and shares that state between translations that are alike:
+    /// a restarted controller that took its predecessor's ids again (the
+    /// same group, the same metadata) had new pairs' frames continue into
+    /// the old state's cached drops. `edgeflow run` draws it at random at
+    /// each start.
     pub first_group_id: u32,
 }
 
@@ -464,12 +465,13 @@ impl Group {
     }
 }
 
-/// Numbers handed out from a first one to a maximum, and taken back for reuse, oldest
-/// returned first: a tag just freed (its flows' deletes perhaps still on
-/// their way to the switches) is the last to be used again. With
-/// `fresh_first` (group ids, of which there are billions) numbers never used
-/// go first: a flow that still names a removed group (a placement route
-/// until it is moved, a statistics reply on its way) never reaches another.
+/// Numbers handed out from a first one to a maximum, and taken back for
+/// reuse, oldest returned first: a tag just freed (its flows' deletes
+/// perhaps still on their way to the switches) is the last to be used
+/// again. With `fresh_first` (group ids, of which there are billions)
+/// numbers never used go first: a flow that still names a removed group (a
+/// placement route until it is moved, a statistics reply on its way) never
+/// reaches another.
 #[derive(Debug)]
 struct Pool {
     next: u32,

@@ -442,6 +442,14 @@ impl Match {
         })
     }
 
+    /// The METADATA field (unmasked), if present.
+    pub fn metadata(&self) -> Option<u64> {
+        self.fields.iter().find_map(|f| match f {
+            Oxm::Metadata(m, None) => Some(*m),
+            _ => None,
+        })
+    }
+
     /// Value of the `ofp_match.length` field (header + OXMs, without padding).
     pub fn unpadded_len(&self) -> usize {
         MATCH_HEADER_LEN + self.fields.iter().map(Oxm::buffer_len).sum::<usize>()
