@@ -2,7 +2,7 @@
 
 mod te_common;
 
-use edgeflow_algorithms::te::{k_shortest_paths, Path};
+use edgeflow_algorithms::te::{k_shortest_paths, Path, Searcher};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -206,4 +206,32 @@ proptest! {
             assert_loopless(&g, n[0], n[6], &p.edges);
         }
     }
+
+    #[test]
+    fn one_searcher_serves_every_pair_as_a_fresh_search_would(
+        arcs in proptest::collection::vec((0usize..7, 0usize..7, 1u8..6), 4..18),
+        k in 1usize..5,
+    ) {
+        let arcs: Vec<_> = arcs.into_iter().filter(|a| a.0 != a.1).collect();
+        let (g, n) = digraph(7, &arcs.iter().map(|a| (a.0, a.1)).collect::<Vec<_>>());
+        let w: Vec<f64> = arcs.iter().map(|a| f64::from(a.2)).collect();
+        let mut searcher = Searcher::new(&g, |e| w[e.index()]);
+        for &dst in &n {
+            let to = searcher.distances_to(dst);
+            for &src in &n {
+                let fresh = k_shortest_paths(&g, src, dst, k, |e| w[e.index()]);
+                prop_assert_eq!(searcher.k_shortest(src, &to, k), fresh);
+            }
+        }
+    }
+}
+
+#[test]
+fn distances_from_another_graphs_searcher_give_no_paths() {
+    let (small, s) = digraph(2, &[(0, 1)]);
+    let (big, b) = digraph(3, &[(0, 1), (1, 2)]);
+    let to = Searcher::new(&small, unit).distances_to(s[1]);
+    assert!(Searcher::new(&big, unit)
+        .k_shortest(b[0], &to, 2)
+        .is_empty());
 }

@@ -26,7 +26,9 @@
 use crate::forecast_cli::{CsvError, Table};
 use edgeflow_algorithms::forecast::{Forecaster, Selector, SelectorConfig};
 use edgeflow_algorithms::te::series::MatrixConfig;
-use edgeflow_algorithms::te::{self, heuristic, lp, Demand, Network, PathsTo, Split, TeError};
+use edgeflow_algorithms::te::{
+    self, heuristic, lp, Demand, Distances, Network, Searcher, Split, TeError,
+};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -304,15 +306,15 @@ fn pair_demands(topo: &Topology, table: &Table, k: usize) -> Result<Vec<Demand>,
         }
         ends.push((src, dst));
     }
-    // One path search set-up per destination serves all its sources.
-    let mut to: HashMap<NodeIndex, PathsTo> = HashMap::new();
+    // One search set-up serves all pairs, and one reverse search each
+    // destination.
+    let mut searcher = Searcher::new(&topo.graph, |_| 1.0);
+    let mut to: HashMap<NodeIndex, Distances> = HashMap::new();
     ends.iter()
         .zip(&table.names)
         .map(|(&(src, dst), name)| {
-            let paths = to
-                .entry(dst)
-                .or_insert_with(|| PathsTo::new(&topo.graph, dst, |_| 1.0))
-                .k_shortest_from(src, k);
+            let to = to.entry(dst).or_insert_with(|| searcher.distances_to(dst));
+            let paths = searcher.k_shortest(src, to, k);
             if paths.is_empty() {
                 return Err(TeEvalError::NoPath(name.clone()));
             }

@@ -7,9 +7,11 @@
 //! stamped with the `now` given to it.
 
 use ahash::AHashMap as HashMap;
-use edgeflow_algorithms::{paths, te};
+use edgeflow_algorithms::paths;
+use edgeflow_algorithms::te::{Distances, Searcher};
 use edgeflow_proto::ofp::Port;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -55,7 +57,11 @@ pub struct Topology {
     graph: StableDiGraph<u64, LinkState>,
     /// Hop distances to each destination switch asked for since the graph
     /// last changed: a path costs a walk, not a search of the whole fabric.
-    hops: std::cell::RefCell<HashMap<NodeIndex, Vec<Option<u32>>>>,
+    hops: RefCell<HashMap<NodeIndex, Vec<Option<u32>>>>,
+    /// The k-shortest-path searcher over the graph, and the distances to
+    /// each destination asked for, kept as `hops` is: a group for a new pair
+    /// of switches then costs only its own searches.
+    ksp: RefCell<Option<(Searcher, HashMap<NodeIndex, Distances>)>>,
     switches: BTreeMap<u64, SwitchInfo>,
     /// Directed links by their source port (a port sends to one place).
     by_src: HashMap<PortRef, EdgeIndex>,
@@ -71,7 +77,7 @@ impl Topology {
             Some(sw) => sw.ports = ports,
             None => {
                 let node = self.graph.add_node(dpid);
-                self.hops.get_mut().clear();
+                self.graph_changed();
                 self.switches.insert(dpid, SwitchInfo { ports, node });
             }
         }
@@ -87,7 +93,7 @@ impl Topology {
             self.forget(l);
         }
         self.graph.remove_node(sw.node);
-        self.hops.get_mut().clear();
+        self.graph_changed();
         removed
     }
 
@@ -149,7 +155,7 @@ impl Topology {
             self.forget(l);
         }
         replaced.extend(stale);
-        self.hops.get_mut().clear();
+        self.graph_changed();
         let e = self.graph.add_edge(
             src,
             dst,
@@ -185,10 +191,17 @@ impl Topology {
             .collect()
     }
 
+    /// Switches or links came or went: what was computed from the graph
+    /// is computed again when next asked for.
+    fn graph_changed(&mut self) {
+        self.hops.get_mut().clear();
+        *self.ksp.get_mut() = None;
+    }
+
     fn forget(&mut self, l: &Link) {
         if let Some(e) = self.by_src.remove(&l.src) {
             self.graph.remove_edge(e);
-            self.hops.get_mut().clear();
+            self.graph_changed();
         }
         self.by_dst.remove(&l.dst);
     }
@@ -266,7 +279,14 @@ impl Topology {
         let (Some(s), Some(d)) = (self.switches.get(&src), self.switches.get(&dst)) else {
             return Vec::new();
         };
-        te::k_shortest_paths(&self.graph, s.node, d.node, k, |_| 1.0)
+        let mut ksp = self.ksp.borrow_mut();
+        let (searcher, to) =
+            ksp.get_or_insert_with(|| (Searcher::new(&self.graph, |_| 1.0), HashMap::new()));
+        let to = to
+            .entry(d.node)
+            .or_insert_with(|| searcher.distances_to(d.node));
+        searcher
+            .k_shortest(s.node, to, k)
             .into_iter()
             .map(|p| p.edges.into_iter().map(|e| self.graph[e].link).collect())
             .collect()

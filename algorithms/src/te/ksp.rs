@@ -2,7 +2,7 @@
 //!
 //! Every spur search is an A* search whose heuristic is the exact distance
 //! to the destination in the full graph (one reverse Dijkstra per
-//! destination, shared by all sources through [`PathsTo`]).
+//! destination, shared by all sources through [`Searcher`]).
 //! Removing edges and nodes only lengthens distances, so the heuristic stays
 //! admissible and consistent, and on fabrics with many near-shortest paths
 //! (fat-trees) each spur search walks almost straight to the destination.
@@ -64,21 +64,23 @@ impl PartialOrd for Entry {
     }
 }
 
-/// k shortest paths towards one destination from any source: the graph's
-/// usable edges and the exact distance of every node to the destination are
-/// computed once, so routing many sources to one destination pays for them
-/// once.
-pub struct PathsTo {
-    dst: usize,
+/// A graph's usable edges and their costs, with the scratch space of a
+/// search: built once, it serves k-shortest-path searches between any two
+/// nodes. The exact distances to a destination, which guide every search
+/// towards it, come from [`Searcher::distances_to`], once per destination;
+/// routing many pairs pays for the edges once and for each destination's
+/// distances once.
+#[derive(Debug)]
+pub struct Searcher {
     present: Vec<bool>,
     /// Outgoing usable edges per node: (edge index, target, cost), by edge index.
     out: Vec<Vec<(usize, usize, f64)>>,
+    /// Incoming usable edges per node: (source, cost).
+    inc: Vec<Vec<(usize, f64)>>,
     /// Source node of each edge index.
     tail: Vec<usize>,
     /// Cost per edge index (0 for unusable edges, which are never walked).
     cost: Vec<f64>,
-    /// Exact distance from each node to the destination (infinite if none).
-    to_dst: Vec<f64>,
     banned_edge: Vec<bool>,
     banned_node: Vec<bool>,
     dist: Vec<f64>,
@@ -86,35 +88,38 @@ pub struct PathsTo {
     touched: Vec<usize>,
 }
 
-impl PathsTo {
-    /// Prepares searches towards `dst`; `cost` as for [`k_shortest_paths`].
-    pub fn new<N, E>(
-        g: &StableDiGraph<N, E>,
-        dst: NodeIndex,
-        cost: impl Fn(EdgeIndex) -> f64,
-    ) -> Self {
+/// The exact distance of every node to one destination, from
+/// [`Searcher::distances_to`].
+#[derive(Debug)]
+pub struct Distances {
+    dst: usize,
+    /// Infinite for nodes that cannot reach the destination.
+    to: Vec<f64>,
+}
+
+impl Searcher {
+    /// Takes the graph's edges; `cost` as for [`k_shortest_paths`].
+    pub fn new<N, E>(g: &StableDiGraph<N, E>, cost: impl Fn(EdgeIndex) -> f64) -> Self {
         let (n, m) = (g.node_bound(), g.edge_bound());
-        let mut s = PathsTo {
-            dst: dst.index(),
+        let mut s = Searcher {
             present: (0..n).map(|i| g.contains_node(NodeIndex::new(i))).collect(),
             out: vec![Vec::new(); n],
+            inc: vec![Vec::new(); n],
             tail: vec![0; m],
             cost: vec![0.0; m],
-            to_dst: vec![f64::INFINITY; n],
             banned_edge: vec![false; m],
             banned_node: vec![false; n],
             dist: vec![f64::INFINITY; n],
             pred: vec![None; n],
             touched: Vec::new(),
         };
-        let mut inc: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
         for e in g.edge_references() {
             let c = cost(e.id());
             // Negative costs would break Dijkstra; treat them like NaN.
             if c.is_finite() && c >= 0.0 {
                 let (a, b, i) = (e.source().index(), e.target().index(), e.id().index());
                 s.out[a].push((i, b, c));
-                inc[b].push((a, c));
+                s.inc[b].push((a, c));
                 s.tail[i] = a;
                 s.cost[i] = c;
             }
@@ -122,54 +127,59 @@ impl PathsTo {
         for o in &mut s.out {
             o.sort_unstable_by_key(|x| x.0);
         }
-        if g.contains_node(dst) {
-            s.reverse_dijkstra(&inc);
-        }
         s
     }
 
-    /// Fills `to_dst` with exact distances to the destination.
-    fn reverse_dijkstra(&mut self, inc: &[Vec<(usize, f64)>]) {
-        let mut heap = BinaryHeap::from([Entry(0.0, 0.0, self.dst)]);
-        self.to_dst[self.dst] = 0.0;
+    /// The exact distance of every node to `dst` (a reverse Dijkstra).
+    pub fn distances_to(&self, dst: NodeIndex) -> Distances {
+        let dst = dst.index();
+        let mut to = vec![f64::INFINITY; self.present.len()];
+        if !self.present.get(dst).copied().unwrap_or(false) {
+            return Distances { dst, to };
+        }
+        let mut heap = BinaryHeap::from([Entry(0.0, 0.0, dst)]);
+        to[dst] = 0.0;
         while let Some(Entry(d, _, v)) = heap.pop() {
-            if d > self.to_dst[v] {
+            if d > to[v] {
                 continue;
             }
-            for &(u, c) in &inc[v] {
-                if d + c < self.to_dst[u] {
-                    self.to_dst[u] = d + c;
+            for &(u, c) in &self.inc[v] {
+                if d + c < to[u] {
+                    to[u] = d + c;
                     heap.push(Entry(d + c, 0.0, u));
                 }
             }
         }
+        Distances { dst, to }
     }
 
-    /// A* from `from` to the destination avoiding banned edges and nodes; the
-    /// edge indices and the cost of the path, or `None` if there is none.
-    fn spur(&mut self, from: usize) -> Option<(Vec<usize>, f64)> {
+    /// A* from `from` to the destination of `to` avoiding banned edges and
+    /// nodes; the edge indices and the cost of the path, or `None` if there
+    /// is none.
+    fn spur(&mut self, from: usize, to: &Distances) -> Option<(Vec<usize>, f64)> {
         for &v in &self.touched {
             self.dist[v] = f64::INFINITY;
             self.pred[v] = None;
         }
         self.touched.clear();
-        if !self.to_dst[from].is_finite() {
+        let h = &to.to;
+        if !h[from].is_finite() {
             return None;
         }
         self.dist[from] = 0.0;
         self.touched.push(from);
-        let mut heap = BinaryHeap::from([Entry(self.to_dst[from], 0.0, from)]);
+        let mut heap = BinaryHeap::from([Entry(h[from], 0.0, from)]);
         let mut done = false;
         while let Some(Entry(f, _, v)) = heap.pop() {
-            if f > self.dist[v] + self.to_dst[v] {
+            if f > self.dist[v] + h[v] {
                 continue;
             }
-            if v == self.dst {
+            if v == to.dst {
                 done = true;
                 break;
             }
             for &(e, w, c) in &self.out[v] {
-                if self.banned_edge[e] || self.banned_node[w] || !self.to_dst[w].is_finite() {
+                if self.banned_edge[e] || self.banned_node[w] || !h[w].is_finite() {
                     continue;
                 }
                 let nd = self.dist[v] + c;
@@ -179,7 +189,7 @@ impl PathsTo {
                     }
                     self.dist[w] = nd;
                     self.pred[w] = Some(e);
-                    heap.push(Entry(nd + self.to_dst[w], nd, w));
+                    heap.push(Entry(nd + h[w], nd, w));
                 }
             }
         }
@@ -187,29 +197,31 @@ impl PathsTo {
             return None;
         }
         let mut edges = Vec::new();
-        let mut at = self.dst;
+        let mut at = to.dst;
         while let Some(e) = self.pred[at] {
             edges.push(e);
             at = self.tail[e];
         }
         edges.reverse();
-        Some((edges, self.dist[self.dst]))
+        Some((edges, self.dist[to.dst]))
     }
 
-    /// Up to `k` loopless paths from `src` to the destination; see
+    /// Up to `k` loopless paths from `src` to the destination of `to`, which
+    /// must come from this searcher (from another: none); see
     /// [`k_shortest_paths`].
-    pub fn k_shortest_from(&mut self, src: NodeIndex, k: usize) -> Vec<Path> {
+    pub fn k_shortest(&mut self, src: NodeIndex, to: &Distances, k: usize) -> Vec<Path> {
         let s = src.index();
-        if k == 0 || !self.present.get(s).copied().unwrap_or(false) || !self.present[self.dst] {
+        let present = |v: usize| self.present.get(v).copied().unwrap_or(false);
+        if k == 0 || to.to.len() != self.present.len() || !present(s) || !present(to.dst) {
             return Vec::new();
         }
-        if s == self.dst {
+        if s == to.dst {
             return vec![Path {
                 edges: Vec::new(),
                 cost: 0.0,
             }];
         }
-        let Some(first) = self.spur(s) else {
+        let Some(first) = self.spur(s, to) else {
             return Vec::new();
         };
         let mut found: Vec<(Vec<usize>, f64)> = vec![first];
@@ -232,7 +244,7 @@ impl PathsTo {
                         self.banned_edge[p[i]] = true;
                     }
                 }
-                if let Some((edges, c)) = self.spur(spur_node) {
+                if let Some((edges, c)) = self.spur(spur_node, to) {
                     let mut full = root.to_vec();
                     full.extend(edges);
                     if seen.insert(full.clone()) {
@@ -282,7 +294,7 @@ impl PathsTo {
 /// cost are left out. Returns fewer than `k` paths when there are fewer,
 /// none when `dst` is unreachable or `k` is 0, and the single empty path
 /// when `src == dst`. For many sources to one destination, reuse a
-/// [`PathsTo`].
+/// [`Searcher`].
 pub fn k_shortest_paths<N, E>(
     g: &StableDiGraph<N, E>,
     src: NodeIndex,
@@ -290,7 +302,9 @@ pub fn k_shortest_paths<N, E>(
     k: usize,
     cost: impl Fn(EdgeIndex) -> f64,
 ) -> Vec<Path> {
-    PathsTo::new(g, dst, cost).k_shortest_from(src, k)
+    let mut searcher = Searcher::new(g, cost);
+    let to = searcher.distances_to(dst);
+    searcher.k_shortest(src, &to, k)
 }
 
 #[cfg(test)]

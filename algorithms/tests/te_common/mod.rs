@@ -84,7 +84,7 @@ pub fn assert_loopless(
 }
 
 use edgeflow_algorithms::forecast::SplitMix64;
-use edgeflow_algorithms::te::{Demand, Network, PathsTo};
+use edgeflow_algorithms::te::{Demand, Distances, Network, Searcher};
 use std::collections::HashMap;
 
 /// Demands between `pairs` with `k` hop-count paths each.
@@ -93,17 +93,18 @@ pub fn demands(
     pairs: &[(NodeIndex, NodeIndex, f64)],
     k: usize,
 ) -> Vec<Demand> {
-    let mut to: HashMap<NodeIndex, PathsTo> = HashMap::new();
+    let mut searcher = Searcher::new(g, |_| 1.0);
+    let mut to: HashMap<NodeIndex, Distances> = HashMap::new();
     pairs
         .iter()
-        .map(|&(src, dst, rate)| Demand {
-            src,
-            dst,
-            rate,
-            paths: to
-                .entry(dst)
-                .or_insert_with(|| PathsTo::new(g, dst, |_| 1.0))
-                .k_shortest_from(src, k),
+        .map(|&(src, dst, rate)| {
+            let to = to.entry(dst).or_insert_with(|| searcher.distances_to(dst));
+            Demand {
+                src,
+                dst,
+                rate,
+                paths: searcher.k_shortest(src, to, k),
+            }
         })
         .collect()
 }
