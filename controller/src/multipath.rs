@@ -592,6 +592,10 @@ pub struct Multipath {
     link_measures: HashMap<Link, LinkMeasure>,
     /// Parts of a group-statistics reply, by switch, until its last part.
     partial: HashMap<u64, Vec<GroupStats>>,
+    /// Pairs of switches refused a group because tags or group ids ran out:
+    /// not searched for paths again (every new host pair between them would
+    /// search) until a tag or id is freed or the links change.
+    refused: HashSet<(u64, u64)>,
     /// Counters.
     pub stats: MultipathStats,
 }
@@ -616,6 +620,7 @@ impl Multipath {
             link_marks: HashMap::new(),
             link_measures: HashMap::new(),
             partial: HashMap::new(),
+            refused: HashSet::new(),
             stats: MultipathStats::default(),
         }
     }
@@ -633,16 +638,26 @@ impl Multipath {
         if let Some(g) = self.groups.get(&(src, dst)) {
             return Some(g.id);
         }
+        if self.refused.contains(&(src, dst)) {
+            self.stats.exhausted += 1;
+            return None;
+        }
         let links = self.paths_between(topo, src, dst);
         if links.is_empty() {
             return None;
         }
-        let Some(id) = self.group_ids.take() else {
-            self.stats.exhausted += 1;
-            return None;
-        };
-        let Some((paths, _)) = self.retag(links, &[]) else {
-            self.group_ids.give(id);
+        let taken = self
+            .group_ids
+            .take()
+            .and_then(|id| match self.retag(links, &[]) {
+                Some((paths, _)) => Some((id, paths)),
+                None => {
+                    self.group_ids.give(id);
+                    None
+                }
+            });
+        let Some((id, paths)) = taken else {
+            self.refused.insert((src, dst));
             self.stats.exhausted += 1;
             return None;
         };
@@ -751,6 +766,7 @@ impl Multipath {
             self.drop_path(p, out);
         }
         self.group_ids.give(group.id);
+        self.refused.clear();
     }
 
     /// Removes a path no group uses any more: its group on the ingress, its
@@ -763,6 +779,7 @@ impl Multipath {
         p.uninstall(out);
         self.tags.give(u32::from(p.tag));
         self.group_ids.give(p.group);
+        self.refused.clear();
     }
 
     /// Links went away: every group with a path over one gets the paths that
@@ -803,6 +820,9 @@ impl Multipath {
         topo: &Topology,
         out: &mut Outbox,
     ) -> Vec<(u64, u32)> {
+        // Other links may need fewer tags (or reach a refused pair's egress
+        // at all).
+        self.refused.clear();
         let mut gone = Vec::new();
         for (src, dst) in keys {
             let Some(old) = self.groups.remove(&(src, dst)) else {
@@ -1282,5 +1302,36 @@ impl Multipath {
                     .collect(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::tests::mesh;
+
+    #[test]
+    fn a_pair_refused_for_want_of_tags_gets_its_group_once_tags_are_freed() {
+        // 33 switches, each pair with 4 paths of at most two hops: 1,056
+        // groups would take 4,224 tags.
+        let topo = mesh(33, Instant::now());
+        let mut mp = Multipath::new(MultipathConfig::default());
+        let mut out = Outbox::default();
+        let pairs =
+            (1..=33u64).flat_map(|a| (1..=33).filter(move |&b| b != a).map(move |b| (a, b)));
+        let mut refused = None;
+        for (a, b) in pairs {
+            if mp.group_for(&topo, a, b, &mut out).is_none() {
+                refused = Some((a, b));
+                break;
+            }
+        }
+        let (a, b) = refused.expect("the tags run out");
+        assert!(a > 1, "switch 1's groups are not the ones refused");
+        assert!(mp.group_for(&topo, a, b, &mut out).is_none());
+        assert_eq!(mp.stats.exhausted, 2);
+        // Switch 1 reconnects: its groups go, and their tags with them.
+        mp.switch_reset(1, &mut out);
+        assert!(mp.group_for(&topo, a, b, &mut out).is_some());
     }
 }

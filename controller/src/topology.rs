@@ -311,7 +311,7 @@ impl Topology {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use edgeflow_proto::MacAddr;
 
@@ -340,6 +340,21 @@ mod tests {
         t.observe_link(Link { src: a, dst: b }, now, &mut r);
         t.observe_link(Link { src: b, dst: a }, now, &mut r);
         assert!(r.is_empty());
+    }
+
+    /// `n` switches, each linked to every other: switch a's port b leads
+    /// to switch b's port a.
+    pub(crate) fn mesh(n: u64, now: Instant) -> Topology {
+        let mut t = Topology::default();
+        for d in 1..=n {
+            t.add_switch(d, (1..=n as u32).map(port).collect());
+        }
+        for a in 1..=n {
+            for b in a + 1..=n {
+                both(&mut t, pr(a, b as u32), pr(b, a as u32), now);
+            }
+        }
+        t
     }
 
     /// Three switches in a triangle, each with one host port (port 3).
