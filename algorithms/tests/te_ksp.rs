@@ -185,6 +185,15 @@ fn all_path_costs(
     out
 }
 
+/// A 7-node graph of proptest's arcs (from, to, cost; loops left out), and
+/// the arcs' costs by edge index.
+fn weighted(arcs: Vec<(usize, usize, u8)>) -> (StableDiGraph<usize, ()>, Vec<NodeIndex>, Vec<f64>) {
+    let arcs: Vec<_> = arcs.into_iter().filter(|a| a.0 != a.1).collect();
+    let (g, n) = digraph(7, &arcs.iter().map(|a| (a.0, a.1)).collect::<Vec<_>>());
+    let w = arcs.iter().map(|a| f64::from(a.2)).collect();
+    (g, n, w)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -193,9 +202,7 @@ proptest! {
         arcs in proptest::collection::vec((0usize..7, 0usize..7, 1u8..6), 4..18),
         k in 1usize..8,
     ) {
-        let arcs: Vec<_> = arcs.into_iter().filter(|a| a.0 != a.1).collect();
-        let (g, n) = digraph(7, &arcs.iter().map(|a| (a.0, a.1)).collect::<Vec<_>>());
-        let w: Vec<f64> = arcs.iter().map(|a| f64::from(a.2)).collect();
+        let (g, n, w) = weighted(arcs);
         let paths = k_shortest_paths(&g, n[0], n[6], k, |e| w[e.index()]);
         let want = all_path_costs(&g, n[0], n[6], &w);
         let got: Vec<f64> = paths.iter().map(|p| p.cost).collect();
@@ -212,9 +219,7 @@ proptest! {
         arcs in proptest::collection::vec((0usize..7, 0usize..7, 1u8..6), 4..18),
         k in 1usize..5,
     ) {
-        let arcs: Vec<_> = arcs.into_iter().filter(|a| a.0 != a.1).collect();
-        let (g, n) = digraph(7, &arcs.iter().map(|a| (a.0, a.1)).collect::<Vec<_>>());
-        let w: Vec<f64> = arcs.iter().map(|a| f64::from(a.2)).collect();
+        let (g, n, w) = weighted(arcs);
         let mut searcher = Searcher::new(&g, |e| w[e.index()]);
         for &dst in &n {
             let to = searcher.distances_to(dst);
