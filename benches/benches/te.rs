@@ -2,14 +2,19 @@
 //! switches a demand with 4 candidate paths: finding the paths (Yen's
 //! algorithm, the edges set up once, one reverse search per destination),
 //! then splitting them to minimise the maximum link utilisation with the
-//! fast heuristic and with the exact LP (good_lp + microlp). On this uniform, non-blocking
-//! instance ECMP is already optimal: the benchmark measures time, the
-//! te tests measure quality on instances where the split matters.
+//! fast heuristic and with the exact LP (good_lp + microlp). On this
+//! uniform, non-blocking instance ECMP is already optimal: the benchmark
+//! measures time, the te tests measure quality on instances where the split
+//! matters. Then the paths of every ordered pair of a random 4-regular
+//! fabric (`ofswitchbench --topology rrg:100:4`), with one searcher for all
+//! pairs as the controller keeps it, and with a search set up for each pair
+//! as the controller did until session 12.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use edgeflow_algorithms::te::{self, heuristic, lp, Demand, Network, Searcher};
+use edgeflow_algorithms::te::{self, heuristic, k_shortest_paths, lp, Demand, Network, Searcher};
 use edgeflow_benches::fat_tree;
-use petgraph::stable_graph::StableDiGraph;
+use edgeflow_benches::ofbench::fabric::Fabric;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeIndexable;
 
 const PATHS: usize = 4;
@@ -18,7 +23,6 @@ fn demands(g: &StableDiGraph<u64, ()>, edges: &[petgraph::stable_graph::NodeInde
     let mut out = Vec::new();
     let mut searcher = Searcher::new(g, |_| 1.0);
     for (j, &dst) in edges.iter().enumerate() {
-        let to = searcher.distances_to(dst);
         for (i, &src) in edges.iter().enumerate() {
             if src != dst {
                 // Uneven, deterministic rates: some pairs talk much more.
@@ -27,7 +31,7 @@ fn demands(g: &StableDiGraph<u64, ()>, edges: &[petgraph::stable_graph::NodeInde
                     src,
                     dst,
                     rate,
-                    paths: searcher.k_shortest(src, &to, PATHS),
+                    paths: searcher.k_shortest(src, dst, PATHS),
                 });
             }
         }
@@ -67,5 +71,46 @@ fn te_bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, te_bench);
+/// The random regular fabric `ofswitchbench --topology rrg:N:D` wires.
+fn random_regular(n: usize, d: usize) -> (StableDiGraph<u64, ()>, Vec<NodeIndex>) {
+    let fabric = Fabric::random_regular(n, d, 1).expect("a random regular graph");
+    let mut g = StableDiGraph::new();
+    let nodes: Vec<_> = (0..n as u64).map(|s| g.add_node(s)).collect();
+    for s in 0..n as u32 {
+        for far in (1..=fabric.link_ports(s)).filter_map(|p| fabric.peer(s, p)) {
+            g.add_edge(nodes[s as usize], nodes[far.switch as usize], ());
+        }
+    }
+    (g, nodes)
+}
+
+fn ksp_bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ksp_rrg_100_4_all_pairs");
+    g.sample_size(10);
+    let (graph, nodes) = random_regular(100, 4);
+    let pairs: Vec<(NodeIndex, NodeIndex)> = nodes
+        .iter()
+        .flat_map(|&s| nodes.iter().filter(move |&&d| d != s).map(move |&d| (s, d)))
+        .collect();
+    g.bench_function("one searcher", |b| {
+        b.iter(|| {
+            let mut searcher = Searcher::new(&graph, |_| 1.0);
+            let paths = pairs
+                .iter()
+                .map(|&(s, d)| searcher.k_shortest(s, d, PATHS).len());
+            black_box(paths.sum::<usize>())
+        })
+    });
+    g.bench_function("a search set up per pair", |b| {
+        b.iter(|| {
+            let paths = pairs
+                .iter()
+                .map(|&(s, d)| k_shortest_paths(&graph, s, d, PATHS, |_| 1.0).len());
+            black_box(paths.sum::<usize>())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, te_bench, ksp_bench);
 criterion_main!(benches);

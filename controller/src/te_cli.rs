@@ -26,9 +26,7 @@
 use crate::forecast_cli::{CsvError, Table};
 use edgeflow_algorithms::forecast::{Forecaster, Selector, SelectorConfig};
 use edgeflow_algorithms::te::series::MatrixConfig;
-use edgeflow_algorithms::te::{
-    self, heuristic, lp, Demand, Distances, Network, Searcher, Split, TeError,
-};
+use edgeflow_algorithms::te::{self, heuristic, lp, Demand, Network, Searcher, Split, TeError};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -306,15 +304,13 @@ fn pair_demands(topo: &Topology, table: &Table, k: usize) -> Result<Vec<Demand>,
         }
         ends.push((src, dst));
     }
-    // One search set-up serves all pairs, and one reverse search each
-    // destination.
+    // One search set-up serves all pairs (and keeps each destination's
+    // distances).
     let mut searcher = Searcher::new(&topo.graph, |_| 1.0);
-    let mut to: HashMap<NodeIndex, Distances> = HashMap::new();
     ends.iter()
         .zip(&table.names)
         .map(|(&(src, dst), name)| {
-            let to = to.entry(dst).or_insert_with(|| searcher.distances_to(dst));
-            let paths = searcher.k_shortest(src, to, k);
+            let paths = searcher.k_shortest(src, dst, k);
             if paths.is_empty() {
                 return Err(TeEvalError::NoPath(name.clone()));
             }

@@ -8,7 +8,7 @@
 
 use ahash::AHashMap as HashMap;
 use edgeflow_algorithms::paths;
-use edgeflow_algorithms::te::{Distances, Searcher};
+use edgeflow_algorithms::te::Searcher;
 use edgeflow_proto::ofp::Port;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use std::cell::RefCell;
@@ -58,10 +58,10 @@ pub struct Topology {
     /// Hop distances to each destination switch asked for since the graph
     /// last changed: a path costs a walk, not a search of the whole fabric.
     hops: RefCell<HashMap<NodeIndex, Vec<Option<u32>>>>,
-    /// The k-shortest-path searcher over the graph, and the distances to
-    /// each destination asked for, kept as `hops` is: a group for a new pair
-    /// of switches then costs only its own searches.
-    ksp: RefCell<Option<(Searcher, HashMap<NodeIndex, Distances>)>>,
+    /// The k-shortest-path searcher over the graph (with the distances to
+    /// each destination searched), kept as `hops` is: a group for a new
+    /// pair of switches then costs only its own searches.
+    ksp: RefCell<Option<Searcher>>,
     switches: BTreeMap<u64, SwitchInfo>,
     /// Directed links by their source port (a port sends to one place).
     by_src: HashMap<PortRef, EdgeIndex>,
@@ -279,14 +279,10 @@ impl Topology {
         let (Some(s), Some(d)) = (self.switches.get(&src), self.switches.get(&dst)) else {
             return Vec::new();
         };
-        let mut ksp = self.ksp.borrow_mut();
-        let (searcher, to) =
-            ksp.get_or_insert_with(|| (Searcher::new(&self.graph, |_| 1.0), HashMap::new()));
-        let to = to
-            .entry(d.node)
-            .or_insert_with(|| searcher.distances_to(d.node));
-        searcher
-            .k_shortest(s.node, to, k)
+        self.ksp
+            .borrow_mut()
+            .get_or_insert_with(|| Searcher::new(&self.graph, |_| 1.0))
+            .k_shortest(s.node, d.node, k)
             .into_iter()
             .map(|p| p.edges.into_iter().map(|e| self.graph[e].link).collect())
             .collect()

@@ -2,7 +2,7 @@
 //!
 //! Every spur search is an A* search whose heuristic is the exact distance
 //! to the destination in the full graph (one reverse Dijkstra per
-//! destination, shared by all sources through [`Searcher`]).
+//! destination, kept by a [`Searcher`] for all its sources).
 //! Removing edges and nodes only lengthens distances, so the heuristic stays
 //! admissible and consistent, and on fabrics with many near-shortest paths
 //! (fat-trees) each spur search walks almost straight to the destination.
@@ -10,7 +10,7 @@
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeIndexable, EdgeRef, IntoEdgeReferences, NodeIndexable};
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// A loopless path as its edges in order, with its total cost.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,9 +67,9 @@ impl PartialOrd for Entry {
 /// A graph's usable edges and their costs, with the scratch space of a
 /// search: built once, it serves k-shortest-path searches between any two
 /// nodes. The exact distances to a destination, which guide every search
-/// towards it, come from [`Searcher::distances_to`], once per destination;
-/// routing many pairs pays for the edges once and for each destination's
-/// distances once.
+/// towards it, are computed at its first search and kept (8 bytes a node
+/// for each destination searched): routing many pairs pays for the edges
+/// once and for each destination's distances once.
 #[derive(Debug)]
 pub struct Searcher {
     present: Vec<bool>,
@@ -86,12 +86,13 @@ pub struct Searcher {
     dist: Vec<f64>,
     pred: Vec<Option<usize>>,
     touched: Vec<usize>,
+    /// By destination node.
+    distances: HashMap<usize, Distances>,
 }
 
-/// The exact distance of every node to one destination, from
-/// [`Searcher::distances_to`].
+/// The exact distance of every node to one destination.
 #[derive(Debug)]
-pub struct Distances {
+struct Distances {
     dst: usize,
     /// Infinite for nodes that cannot reach the destination.
     to: Vec<f64>,
@@ -112,6 +113,7 @@ impl Searcher {
             dist: vec![f64::INFINITY; n],
             pred: vec![None; n],
             touched: Vec::new(),
+            distances: HashMap::new(),
         };
         for e in g.edge_references() {
             let c = cost(e.id());
@@ -130,13 +132,9 @@ impl Searcher {
         s
     }
 
-    /// The exact distance of every node to `dst` (a reverse Dijkstra).
-    pub fn distances_to(&self, dst: NodeIndex) -> Distances {
-        let dst = dst.index();
+    /// The exact distance of every node to node `dst` (a reverse Dijkstra).
+    fn distances_to(&self, dst: usize) -> Distances {
         let mut to = vec![f64::INFINITY; self.present.len()];
-        if !self.present.get(dst).copied().unwrap_or(false) {
-            return Distances { dst, to };
-        }
         let mut heap = BinaryHeap::from([Entry(0.0, 0.0, dst)]);
         to[dst] = 0.0;
         while let Some(Entry(d, _, v)) = heap.pop() {
@@ -206,21 +204,31 @@ impl Searcher {
         Some((edges, self.dist[to.dst]))
     }
 
-    /// Up to `k` loopless paths from `src` to the destination of `to`, which
-    /// must come from this searcher (from another: none); see
-    /// [`k_shortest_paths`].
-    pub fn k_shortest(&mut self, src: NodeIndex, to: &Distances, k: usize) -> Vec<Path> {
-        let s = src.index();
+    /// Up to `k` loopless paths from `src` to `dst`; see [`k_shortest_paths`].
+    pub fn k_shortest(&mut self, src: NodeIndex, dst: NodeIndex, k: usize) -> Vec<Path> {
+        let (s, d) = (src.index(), dst.index());
         let present = |v: usize| self.present.get(v).copied().unwrap_or(false);
-        if k == 0 || to.to.len() != self.present.len() || !present(s) || !present(to.dst) {
+        if k == 0 || !present(s) || !present(d) {
             return Vec::new();
         }
-        if s == to.dst {
+        if s == d {
             return vec![Path {
                 edges: Vec::new(),
                 cost: 0.0,
             }];
         }
+        // Out of the cache while the search borrows the rest of the searcher.
+        let to = match self.distances.remove(&d) {
+            Some(to) => to,
+            None => self.distances_to(d),
+        };
+        let paths = self.yen(s, &to, k);
+        self.distances.insert(d, to);
+        paths
+    }
+
+    /// Yen's algorithm from node `s` towards the destination of `to`.
+    fn yen(&mut self, s: usize, to: &Distances, k: usize) -> Vec<Path> {
         let Some(first) = self.spur(s, to) else {
             return Vec::new();
         };
@@ -293,8 +301,7 @@ impl Searcher {
 /// `cost(e)` gives each edge's cost; edges with a negative or non-finite
 /// cost are left out. Returns fewer than `k` paths when there are fewer,
 /// none when `dst` is unreachable or `k` is 0, and the single empty path
-/// when `src == dst`. For many sources to one destination, reuse a
-/// [`Searcher`].
+/// when `src == dst`. For many pairs in one graph, reuse a [`Searcher`].
 pub fn k_shortest_paths<N, E>(
     g: &StableDiGraph<N, E>,
     src: NodeIndex,
@@ -302,9 +309,7 @@ pub fn k_shortest_paths<N, E>(
     k: usize,
     cost: impl Fn(EdgeIndex) -> f64,
 ) -> Vec<Path> {
-    let mut searcher = Searcher::new(g, cost);
-    let to = searcher.distances_to(dst);
-    searcher.k_shortest(src, &to, k)
+    Searcher::new(g, cost).k_shortest(src, dst, k)
 }
 
 #[cfg(test)]

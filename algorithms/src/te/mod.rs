@@ -19,7 +19,7 @@ pub mod lp;
 pub mod quantize;
 pub mod series;
 
-pub use ksp::{k_shortest_paths, Distances, Path, Searcher};
+pub use ksp::{k_shortest_paths, Path, Searcher};
 use petgraph::stable_graph::NodeIndex;
 
 /// Why a traffic-engineering problem could not be set up or solved.

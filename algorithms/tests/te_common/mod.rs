@@ -84,8 +84,7 @@ pub fn assert_loopless(
 }
 
 use edgeflow_algorithms::forecast::SplitMix64;
-use edgeflow_algorithms::te::{Demand, Distances, Network, Searcher};
-use std::collections::HashMap;
+use edgeflow_algorithms::te::{Demand, Network, Searcher};
 
 /// Demands between `pairs` with `k` hop-count paths each.
 pub fn demands(
@@ -94,17 +93,13 @@ pub fn demands(
     k: usize,
 ) -> Vec<Demand> {
     let mut searcher = Searcher::new(g, |_| 1.0);
-    let mut to: HashMap<NodeIndex, Distances> = HashMap::new();
     pairs
         .iter()
-        .map(|&(src, dst, rate)| {
-            let to = to.entry(dst).or_insert_with(|| searcher.distances_to(dst));
-            Demand {
-                src,
-                dst,
-                rate,
-                paths: searcher.k_shortest(src, to, k),
-            }
+        .map(|&(src, dst, rate)| Demand {
+            src,
+            dst,
+            rate,
+            paths: searcher.k_shortest(src, dst, k),
         })
         .collect()
 }
