@@ -19,7 +19,7 @@ use petgraph::visit::EdgeIndexable;
 
 const PATHS: usize = 4;
 
-fn demands(g: &StableDiGraph<u64, ()>, edges: &[petgraph::stable_graph::NodeIndex]) -> Vec<Demand> {
+fn demands(g: &StableDiGraph<u64, ()>, edges: &[NodeIndex]) -> Vec<Demand> {
     let mut out = Vec::new();
     let mut searcher = Searcher::new(g, |_| 1.0);
     for (j, &dst) in edges.iter().enumerate() {

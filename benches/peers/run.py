@@ -198,11 +198,11 @@ def run_latency(args, workdir):
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     ratios = {}
     for n in (int(x) for x in args.counts.split(",")):
-        for r in range(args.rounds):
+        for round_no in range(args.rounds):
             p99 = {}
             # Each round starts with the next controller, so that none always
             # runs first (or last) as the machine warms or gets busier.
-            k = r % len(controllers)
+            k = round_no % len(controllers)
             for c in controllers[k:] + controllers[:k]:
                 with c:
                     r = bench(c.proc.pid, "--switches", n, "--window", 1,

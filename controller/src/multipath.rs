@@ -639,27 +639,18 @@ impl Multipath {
             return Some(g.id);
         }
         if self.refused.contains(&(src, dst)) {
-            self.stats.exhausted += 1;
-            return None;
+            return self.refuse(src, dst);
         }
         let links = self.paths_between(topo, src, dst);
         if links.is_empty() {
             return None;
         }
-        let taken = self
-            .group_ids
-            .take()
-            .and_then(|id| match self.retag(links, &[]) {
-                Some((paths, _)) => Some((id, paths)),
-                None => {
-                    self.group_ids.give(id);
-                    None
-                }
-            });
-        let Some((id, paths)) = taken else {
-            self.refused.insert((src, dst));
-            self.stats.exhausted += 1;
-            return None;
+        let Some(id) = self.group_ids.take() else {
+            return self.refuse(src, dst);
+        };
+        let Some((paths, _)) = self.retag(links, &[]) else {
+            self.group_ids.give(id);
+            return self.refuse(src, dst);
         };
         let group = self.new_group(id, paths, &[]);
         for (i, p) in group.paths.iter().enumerate() {
@@ -671,6 +662,13 @@ impl Multipath {
         self.groups.insert((src, dst), group);
         self.version += 1;
         Some(id)
+    }
+
+    /// No group for `src` to `dst`: tags or group ids ran out (see `refused`).
+    fn refuse(&mut self, src: u64, dst: u64) -> Option<u32> {
+        self.refused.insert((src, dst));
+        self.stats.exhausted += 1;
+        None
     }
 
     /// Up to k paths from `src` to `dst`, none more than [`MAX_EXTRA_HOPS`]
